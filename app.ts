@@ -1,0 +1,31 @@
+/**
+ * The map: read the configuration, load the agents, build the app, serve.
+ *
+ *   request -> auth (src/auth) -> A2A bindings (src/a2a) -> executor -> agent loop (src/agents)
+ *           -> outbound HF calls (src/hf), with the caller's credential riding along
+ *
+ * Start with `npm start -- [--host H] [--port P] [--agent-cards DIR] [--model M]
+ * [--instance-scope connection|request]`; every flag also has an environment variable (README).
+ */
+import { ConfigError, loadConfig } from './src/config.ts';
+import { AgentCardError } from './src/agents/card-file.ts';
+import { startServer } from './src/server.ts';
+import { log } from './src/util/log.ts';
+
+try {
+  const config = loadConfig(process.argv.slice(2), process.env);
+  const server = await startServer(config, { env: process.env });
+
+  const stop = (signal: string) => {
+    log.info('shutting down', { signal });
+    server.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof AgentCardError) {
+    process.stderr.write(`Cannot start: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

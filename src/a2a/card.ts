@@ -1,0 +1,103 @@
+/**
+ * The agent card: one card for the whole server, one skill per agent, in the two shapes clients
+ * read. A2A 1.0 clients ask with `A2A-Version: 1.0` and get the 1.0 card; a request without the
+ * header is A2A 0.3 by the spec and gets a 0.3 card that also carries the 1.0 interface list, so
+ * both generations of client can call the agent from whatever they fetched.
+ */
+import { createHash } from 'node:crypto';
+import { AgentCard } from '@a2a-js/sdk';
+import type { AgentSpec } from '../agents/card-file.ts';
+
+export const JSONRPC_PATH = '/a2a/jsonrpc';
+export const REST_PATH = '/a2a/rest';
+const VERSION = '0.1.0';
+
+export interface CardInput {
+  /** Public base URL, without a trailing slash. */
+  baseUrl: string;
+  agents: readonly AgentSpec[];
+}
+
+/** The 1.0 card, in the SDK's types: what the request handler and version checks read. */
+export function buildAgentCard({ baseUrl, agents }: CardInput): AgentCard {
+  const main = agents.find((agent) => agent.isDefault) ?? agents[0]!;
+  return {
+    name: main.name,
+    description: main.description,
+    version: VERSION,
+    provider: undefined,
+    supportedInterfaces: [
+      { url: `${baseUrl}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' },
+      { url: `${baseUrl}${REST_PATH}`, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: '1.0' },
+      { url: `${baseUrl}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '0.3' },
+    ],
+    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    securitySchemes: {},
+    securityRequirements: [],
+    defaultInputModes: ['text/plain'],
+    defaultOutputModes: ['text/plain'],
+    skills: agents.map((agent) => ({
+      id: agent.name,
+      name: agent.name,
+      description: agent.description,
+      tags: agent.tags,
+      examples: agent.examples,
+      inputModes: [],
+      outputModes: [],
+      securityRequirements: [],
+    })),
+    signatures: [],
+  };
+}
+
+/** The 0.3 shape of the same card, with the 1.0 interfaces embedded (the two share no top-level field). */
+export function legacyCardJson(card: AgentCard): Record<string, unknown> {
+  const v1 = AgentCard.toJSON(card) as Record<string, unknown>;
+  const legacyInterfaces = card.supportedInterfaces.filter((i) => i.protocolVersion === '0.3');
+  const primary = legacyInterfaces[0]!;
+  return {
+    protocolVersion: '0.3.0',
+    name: card.name,
+    description: card.description,
+    url: primary.url,
+    preferredTransport: primary.protocolBinding,
+    additionalInterfaces: legacyInterfaces.map((i) => ({ url: i.url, transport: i.protocolBinding })),
+    version: card.version,
+    capabilities: {
+      streaming: card.capabilities?.streaming ?? false,
+      pushNotifications: card.capabilities?.pushNotifications ?? false,
+    },
+    defaultInputModes: card.defaultInputModes,
+    defaultOutputModes: card.defaultOutputModes,
+    skills: card.skills.map((skill) => ({
+      id: skill.id,
+      name: skill.name,
+      description: skill.description,
+      tags: skill.tags,
+      ...(skill.examples.length > 0 && { examples: skill.examples }),
+    })),
+    supportsAuthenticatedExtendedCard: false,
+    supportedInterfaces: v1.supportedInterfaces,
+  };
+}
+
+export interface ServedCard {
+  body: string;
+  etag: string;
+}
+
+/** Both shapes serialized once, with their ETags; the card changes only when the server restarts. */
+export function serveCards(card: AgentCard): { v1: ServedCard; v03: ServedCard } {
+  return { v1: served(AgentCard.toJSON(card)), v03: served(legacyCardJson(card)) };
+}
+
+function served(json: unknown): ServedCard {
+  const body = JSON.stringify(json);
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+}
+
+/** Whether a request's `A2A-Version` header asks for A2A 0.3; an absent or empty header does. */
+export function isLegacyVersion(header: string | undefined): boolean {
+  const version = header?.trim();
+  return !version || /^0\./.test(version);
+}

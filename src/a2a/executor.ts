@@ -1,0 +1,181 @@
+/**
+ * The AgentExecutor: turns one A2A message into one agent turn and the turn's progress into A2A
+ * events. A task goes submitted -> working -> (answer streamed as chunks of one artifact) ->
+ * completed, or ends failed, canceled or rejected with a status message that says why.
+ */
+import { Role, TaskState, type Message, type Part, type Task } from '@a2a-js/sdk';
+import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
+import type { AgentRunner } from '../agents/runner.ts';
+import { ModelError } from '../agents/model.ts';
+import { Caller } from '../auth/caller.ts';
+import { describeError, log } from '../util/log.ts';
+import { redact } from '../util/redact.ts';
+
+export const RESPONSE_ARTIFACT = 'response';
+
+export class AgentTaskExecutor implements AgentExecutor {
+  readonly #runner: AgentRunner;
+  /** Turns in flight, so cancel can abort the model call of exactly that task. */
+  readonly #running = new Map<string, AbortController>();
+
+  constructor(runner: AgentRunner) {
+    this.#runner = runner;
+  }
+
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
+  execute = async (request: RequestContext, bus: ExecutionEventBus): Promise<void> => {
+    const { taskId, contextId } = request;
+    const events = new TaskEvents(bus, taskId, contextId);
+    const message = request.userMessage;
+    const requested = message.metadata?.agent ?? request.request.metadata?.agent;
+    const agent = typeof requested === 'string' || requested === undefined ? this.#runner.select(requested) : undefined;
+
+    events.start(request.task, message, agent?.name);
+    if (!agent) {
+      const names = this.#runner.agents.map((a) => a.name).join(', ');
+      return events.end(TaskState.TASK_STATE_REJECTED, `There is no agent named ${JSON.stringify(requested)} here. Available agents: ${names}.`);
+    }
+    const text = textOf(message);
+    if (!text.trim()) {
+      return events.end(TaskState.TASK_STATE_REJECTED, 'The message has no text. Send at least one text part.');
+    }
+
+    const controller = new AbortController();
+    this.#running.set(taskId, controller);
+    const caller = request.context.user instanceof Caller ? request.context.user : undefined;
+    try {
+      events.working();
+      const answer = this.#runner.run({
+        agent,
+        owner: caller?.userName ?? '',
+        contextId,
+        text,
+        token: caller?.token,
+        signal: controller.signal,
+      });
+      for await (const delta of answer) events.chunk(delta);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      events.lastChunk();
+      events.end(TaskState.TASK_STATE_COMPLETED);
+    } catch (error) {
+      if (controller.signal.aborted) {
+        events.end(TaskState.TASK_STATE_CANCELED, 'Canceled at the caller\'s request.');
+      } else if (error instanceof ModelError) {
+        events.end(TaskState.TASK_STATE_FAILED, redact(error.message));
+      } else {
+        log.error('agent turn failed', { taskId, agent: agent.name, error: describeError(error) });
+        events.end(TaskState.TASK_STATE_FAILED, 'The agent failed unexpectedly. The server log has the details; try again.');
+      }
+    } finally {
+      this.#running.delete(taskId);
+    }
+  };
+
+  cancelTask = async (taskId: string, bus: ExecutionEventBus): Promise<void> => {
+    const running = this.#running.get(taskId);
+    if (running) {
+      // execute() sees the abort, stops the model call and publishes the canceled status itself.
+      running.abort(new DOMException('The task was canceled.', 'AbortError'));
+      return;
+    }
+    bus.publish(AgentEvent.statusUpdate({ taskId, contextId: '', status: status(TaskState.TASK_STATE_CANCELED, undefined), metadata: {} }));
+  };
+}
+
+/** Publishes one task's events in the order A2A requires. */
+class TaskEvents {
+  #chunks = 0;
+  #held: string | undefined;
+
+  constructor(
+    private readonly bus: ExecutionEventBus,
+    private readonly taskId: string,
+    private readonly contextId: string,
+  ) {}
+
+  /** Every turn begins with the task, new or continued. */
+  start(existing: Task | undefined, message: Message, agent: string | undefined): void {
+    this.bus.publish(
+      AgentEvent.task(
+        existing ?? {
+          id: this.taskId,
+          contextId: this.contextId,
+          status: status(TaskState.TASK_STATE_SUBMITTED, undefined),
+          artifacts: [],
+          history: [message],
+          metadata: agent ? { agent } : {},
+        },
+      ),
+    );
+  }
+
+  working(): void {
+    this.#status(TaskState.TASK_STATE_WORKING, undefined);
+  }
+
+  /** Publishes the previous delta and holds this one, so the last delta can be marked last. */
+  chunk(delta: string): void {
+    if (this.#held !== undefined) this.#artifact(this.#held, false);
+    this.#held = delta;
+  }
+
+  lastChunk(): void {
+    this.#artifact(this.#held ?? '', true);
+    this.#held = undefined;
+  }
+
+  end(state: TaskState, text?: string): void {
+    this.#status(state, text === undefined ? undefined : agentMessage(text, this.taskId, this.contextId));
+  }
+
+  #status(state: TaskState, message: Message | undefined): void {
+    this.bus.publish(AgentEvent.statusUpdate({ taskId: this.taskId, contextId: this.contextId, status: status(state, message), metadata: {} }));
+  }
+
+  #artifact(text: string, last: boolean): void {
+    this.bus.publish(
+      AgentEvent.artifactUpdate({
+        taskId: this.taskId,
+        contextId: this.contextId,
+        artifact: { artifactId: RESPONSE_ARTIFACT, name: RESPONSE_ARTIFACT, description: '', parts: [textPart(text)], metadata: undefined, extensions: [] },
+        append: this.#chunks++ > 0,
+        lastChunk: last,
+        metadata: undefined,
+      }),
+    );
+  }
+}
+
+function status(state: TaskState, message: Message | undefined) {
+  return { state, message, timestamp: new Date().toISOString() };
+}
+
+function textPart(text: string): Part {
+  return { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined };
+}
+
+function agentMessage(text: string, taskId: string, contextId: string): Message {
+  return {
+    messageId: crypto.randomUUID(),
+    contextId,
+    taskId,
+    role: Role.ROLE_AGENT,
+    parts: [textPart(text)],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+/** The prompt a message carries: its text parts, and its data parts as JSON. */
+function textOf(message: Message): string {
+  const pieces: string[] = [];
+  for (const part of message.parts ?? []) {
+    if (part.content?.$case === 'text') pieces.push(part.content.value);
+    else if (part.content?.$case === 'data') pieces.push(JSON.stringify(part.content.value));
+  }
+  return pieces.join('\n');
+}

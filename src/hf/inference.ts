@@ -1,0 +1,174 @@
+/**
+ * Chat models on the Hugging Face inference router, through @huggingface/inference.
+ *
+ * The client's own retry is off (it retries 503 without a bound); this module owns a short, bounded
+ * retry with backoff for 429 and 503 before the first token, and an idle timeout that aborts a call
+ * that stops sending. Every failure becomes a ModelError whose message says what happened and what
+ * to do, and never contains the token.
+ */
+import { InferenceClient, InferenceClientProviderApiError } from '@huggingface/inference';
+import { ModelError, type ChatModel, type ModelRequest } from '../agents/model.ts';
+import { redact } from '../util/redact.ts';
+
+export interface RouterModelOptions {
+  /** Base URL of the OpenAI-compatible router, e.g. https://router.huggingface.co */
+  inferenceUrl: string;
+  /** `org/name` or `org/name:provider`, as the router takes it. */
+  modelId: string;
+  /** Abort when no data arrives for this long (before the first token and between tokens). */
+  idleTimeoutMs?: number;
+  /** Attempts for a 429 or 503 answered before any token arrived. */
+  maxAttempts?: number;
+  /** Delay before the first retry; doubles each time. */
+  backoffMs?: number;
+}
+
+export const NO_TOKEN_MESSAGE =
+  'This agent runs its model on Hugging Face Inference Providers, which needs a Hugging Face token. ' +
+  'Run the server with HF_TOKEN set, or (with FAST_AGENT_SERVE_OAUTH=huggingface) call it with "Authorization: Bearer <your HF token>". ' +
+  'Create a token with the "Make calls to Inference Providers" permission at https://huggingface.co/settings/tokens.';
+
+export function routerModel(options: RouterModelOptions): ChatModel {
+  const { inferenceUrl, modelId, idleTimeoutMs = 120_000, maxAttempts = 3, backoffMs = 500 } = options;
+  const endpointUrl = `${inferenceUrl}/v1`;
+
+  return {
+    async *stream(request: ModelRequest) {
+      if (!request.token) throw new ModelError(NO_TOKEN_MESSAGE, 401);
+      // One client per call: the token lives only as long as this call.
+      const client = new InferenceClient(request.token, { endpointUrl });
+
+      for (let attempt = 1; ; attempt++) {
+        const idle = new IdleTimer(idleTimeoutMs, request.signal);
+        let started = false;
+        try {
+          const chunks = client.chatCompletionStream(
+            {
+              model: modelId,
+              messages: request.messages.map((message) => ({ ...message })),
+              ...(request.temperature !== undefined && { temperature: request.temperature }),
+              ...(request.maxTokens !== undefined && { max_tokens: request.maxTokens }),
+            },
+            { signal: idle.signal, retry_on_error: false },
+          );
+          let finished = false;
+          for await (const chunk of chunks) {
+            idle.touch();
+            const choice = chunk.choices?.[0];
+            const text = choice?.delta?.content;
+            if (text) {
+              started = true;
+              yield text;
+            }
+            if (choice?.finish_reason) finished = true;
+          }
+          if (!finished) throw new ModelError(`The answer from ${modelId} broke off before the model finished. Try again.`, 502);
+          return;
+        } catch (error) {
+          if (request.signal.aborted) throw request.signal.reason ?? error;
+          const status = error instanceof InferenceClientProviderApiError ? error.httpResponse.status : undefined;
+          const retryable = (status === 429 || status === 503) && !started && attempt < maxAttempts;
+          if (!retryable) throw explain(error, { modelId, status, attempt, timedOut: idle.timedOut, idleTimeoutMs });
+          await sleep(backoffMs * 2 ** (attempt - 1), request.signal);
+        } finally {
+          idle.clear();
+        }
+      }
+    },
+  };
+}
+
+interface FailureContext {
+  modelId: string;
+  status: number | undefined;
+  attempt: number;
+  timedOut: boolean;
+  idleTimeoutMs: number;
+}
+
+/** Turns any failure of a model call into words a caller can act on. */
+function explain(error: unknown, { modelId, status, attempt, timedOut, idleTimeoutMs }: FailureContext): ModelError {
+  if (error instanceof ModelError) return error;
+  if (timedOut) {
+    return new ModelError(`${modelId} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s, so the call was stopped. The provider may be overloaded; try again or choose another provider.`, 504);
+  }
+  const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+  switch (status) {
+    case undefined:
+      return new ModelError(`Could not reach the inference router for ${modelId}: ${redact(rootCause(error))}. Try again in a moment.`, 502);
+    case 401:
+      return new ModelError('Hugging Face rejected the token used for this call (401). Check that it is valid and has the "Make calls to Inference Providers" permission.', 401);
+    case 402:
+      return new ModelError('The Hugging Face account behind this token has no Inference Providers credit left (402). Add credit or a billing method at https://huggingface.co/settings/billing.', 402);
+    case 403:
+      return new ModelError(`This token may not use ${modelId} (403). Check the token's permissions and that the model's terms have been accepted on its Hub page.`, 403);
+    case 404:
+      return new ModelError(`The inference router does not serve ${modelId} (404). Check the model name and provider in the agent card.`, 404);
+    case 429:
+      return new ModelError(`Inference Providers is rate-limiting this account (429)${tries}. Wait a minute and try again.`, 429);
+    default:
+      if (status >= 500) {
+        return new ModelError(`The provider serving ${modelId} failed (HTTP ${status})${tries}. Try again later, or pick another provider in the agent card (for example ":fastest").`, 502);
+      }
+      return new ModelError(`The inference router refused the request for ${modelId} (HTTP ${status}): ${redact(upstreamMessage(error))}`, status);
+  }
+}
+
+function upstreamMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^Failed to perform inference:\s*/, '').slice(0, 300);
+}
+
+function rootCause(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
+/** An AbortSignal that fires when the caller aborts or when touch() has not been called for `ms`. */
+class IdleTimer {
+  readonly #controller = new AbortController();
+  readonly #ms: number;
+  readonly #onAbort = () => this.#controller.abort(this.#parent.reason);
+  readonly #parent: AbortSignal;
+  #timer: NodeJS.Timeout | undefined;
+  timedOut = false;
+
+  constructor(ms: number, parent: AbortSignal) {
+    this.#ms = ms;
+    this.#parent = parent;
+    parent.addEventListener('abort', this.#onAbort, { once: true });
+    this.touch();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  touch(): void {
+    this.#timer ??= setTimeout(() => {
+      this.timedOut = true;
+      this.#controller.abort(new Error('idle timeout'));
+    }, this.#ms);
+    this.#timer.refresh();
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#parent.removeEventListener('abort', this.#onAbort);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

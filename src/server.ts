@@ -1,0 +1,160 @@
+/**
+ * Builds the whole server from a Config and serves it: agents -> runner -> executor -> SDK request
+ * handler -> the two A2A bindings, behind the caller middleware, next to the public routes.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { DefaultRequestHandler } from '@a2a-js/sdk/server';
+import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
+import type { Config } from './config.ts';
+import { loadAgentCards, type AgentSpec } from './agents/card-file.ts';
+import { Conversations } from './agents/conversations.ts';
+import { passthroughModel, type ChatModel } from './agents/model.ts';
+import { AgentRunner } from './agents/runner.ts';
+import { anonymousCaller, type CallerEnv } from './auth/caller.ts';
+import { buildAgentCard, isLegacyVersion, JSONRPC_PATH, REST_PATH, serveCards, type ServedCard } from './a2a/card.ts';
+import { AgentTaskExecutor } from './a2a/executor.ts';
+import { jsonRpcEndpoint } from './a2a/jsonrpc.ts';
+import { restEndpoint } from './a2a/rest.ts';
+import { BoundedTaskStore, DEFAULT_TASK_LIMITS, type TaskStoreLimits } from './a2a/task-store.ts';
+import { routerModel, type RouterModelOptions } from './hf/inference.ts';
+import { renderLandingPage } from './web/page.ts';
+import { describeError, log } from './util/log.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ServerOptions {
+  /** Agents already loaded; read from config.agentCardsDir when absent. */
+  agents?: AgentSpec[];
+  /** Environment for `${VAR}` placeholders in agent cards. */
+  env?: Record<string, string | undefined>;
+  taskLimits?: TaskStoreLimits;
+  /** Timeouts and retries of model calls. */
+  modelOptions?: Pick<RouterModelOptions, 'idleTimeoutMs' | 'maxAttempts' | 'backoffMs'>;
+}
+
+export interface RunningServer {
+  /** The base URL the server listens on, e.g. http://127.0.0.1:7860 */
+  url: string;
+  taskStore: BoundedTaskStore;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const agents =
+    options.agents ??
+    (await loadAgentCards(config.agentCardsDir, { defaultModel: config.defaultModel, env: options.env ?? {}, hubUrl: config.hubUrl }));
+
+  // Listen first: the card advertises the bound address when no public URL is configured.
+  let app: Hono<CallerEnv> | undefined;
+  const server = await listen(config, (request) => app!.fetch(request));
+  const { port } = server.address() as AddressInfo;
+  const listenUrl = `http://${urlHost(config.host)}:${port}`;
+  if (!config.publicUrl && isWildcard(config.host)) {
+    log.warn('no public URL is configured, so the agent card advertises the loopback address; set FAST_AGENT_PUBLIC_URL', { listenUrl });
+  }
+
+  const taskStore = new BoundedTaskStore(options.taskLimits ?? DEFAULT_TASK_LIMITS);
+  app = buildApp(config, agents, { baseUrl: config.publicUrl ?? listenUrl, taskStore, modelOptions: options.modelOptions });
+  log.info('serving agents', { url: listenUrl, agents: agents.map((agent) => agent.name).join(','), auth: config.auth });
+
+  return {
+    url: listenUrl,
+    taskStore,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        (server as import('node:http').Server).closeAllConnections?.();
+      }),
+  };
+}
+
+interface AppParts {
+  baseUrl: string;
+  taskStore: BoundedTaskStore;
+  modelOptions?: ServerOptions['modelOptions'];
+}
+
+export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, modelOptions }: AppParts): Hono<CallerEnv> {
+  const modelFor = (agent: AgentSpec): ChatModel =>
+    agent.model.kind === 'passthrough'
+      ? passthroughModel
+      : routerModel({ inferenceUrl: config.inferenceUrl, modelId: agent.model.id, ...modelOptions });
+  const runner = new AgentRunner(agents, modelFor, config.instanceScope === 'connection' ? new Conversations() : undefined);
+  const card = buildAgentCard({ baseUrl, agents });
+  const requestHandler = new DefaultRequestHandler(card, taskStore, new AgentTaskExecutor(runner));
+  const cards = serveCards(card);
+  const page = renderLandingPage({ baseUrl, agents, authRequired: config.auth === 'huggingface' });
+
+  const app = new Hono<CallerEnv>();
+  app.use(async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+  });
+
+  // Public routes.
+  app.get('/', (c) => {
+    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *");
+    return c.html(page);
+  });
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const serveCard = (c: Context) => {
+    const served: ServedCard = isLegacyVersion(c.req.header('A2A-Version')) ? cards.v03 : cards.v1;
+    c.header('Cache-Control', 'public, max-age=300');
+    c.header('Vary', 'A2A-Version');
+    c.header('ETag', served.etag);
+    c.header('Access-Control-Allow-Origin', '*');
+    if (c.req.header('If-None-Match')?.split(',').some((tag) => tag.trim() === served.etag)) return c.body(null, 304);
+    return c.body(served.body, 200, { 'Content-Type': 'application/json' });
+  };
+  app.get('/.well-known/agent-card.json', serveCard);
+  app.get('/.well-known/agent.json', serveCard);
+
+  // Everything below acts for a caller.
+  const serverCaller = anonymousCaller(config.serverToken);
+  app.use(async (c, next) => {
+    c.set('caller', serverCaller);
+    await next();
+  });
+
+  app.post(JSONRPC_PATH, limitBody(jsonRpcTooLarge), jsonRpcEndpoint(requestHandler, card));
+  app.all(`${REST_PATH}/*`, limitBody(restTooLarge), restEndpoint(requestHandler, card, REST_PATH));
+
+  app.notFound((c) => c.json({ error: { code: 404, status: 'NOT_FOUND', message: `Nothing here: ${c.req.method} ${c.req.path}. The agent card is at /.well-known/agent-card.json.` } }, 404));
+  app.onError((error, c) => {
+    log.error('request failed', { method: c.req.method, path: c.req.path, error: describeError(error) });
+    return c.json({ error: { code: 500, status: 'INTERNAL', message: 'Internal error. The server log has the details.' } }, 500);
+  });
+  return app;
+}
+
+function limitBody(onError: (c: Context) => Response) {
+  return bodyLimit({ maxSize: MAX_BODY_BYTES, onError });
+}
+
+function jsonRpcTooLarge(c: Context): Response {
+  return c.json({ jsonrpc: '2.0', id: null, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message: 'Request body is larger than 1 MiB.' } }, 413);
+}
+
+function restTooLarge(c: Context): Response {
+  return c.json({ error: { code: 413, status: 'RESOURCE_EXHAUSTED', message: 'Request body is larger than 1 MiB.', details: [] } }, 413);
+}
+
+function listen(config: Config, fetch: (request: Request) => Response | Promise<Response>): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname: config.host, port: config.port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+function urlHost(host: string): string {
+  if (isWildcard(host)) return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
