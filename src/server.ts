@@ -135,11 +135,14 @@ function limitBody(onError: (c: Context) => Response) {
   return bodyLimit({ maxSize: MAX_BODY_BYTES, onError });
 }
 
+// The unread rest of an oversized body would be parsed as the next request, so the connection closes.
 function jsonRpcTooLarge(c: Context): Response {
+  c.header('Connection', 'close');
   return c.json({ jsonrpc: '2.0', id: null, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message: 'Request body is larger than 1 MiB.' } }, 413);
 }
 
 function restTooLarge(c: Context): Response {
+  c.header('Connection', 'close');
   return c.json({ error: { code: 413, status: 'RESOURCE_EXHAUSTED', message: 'Request body is larger than 1 MiB.', details: [] } }, 413);
 }
 

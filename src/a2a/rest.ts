@@ -99,6 +99,13 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
       return json(405, errorBody(405, 'METHOD_NOT_ALLOWED', `Use ${allowed.join(' or ')} for this operation.`), { Allow: allowed.join(', ') });
     }
 
+    if ((route.operation === 'send' || route.operation === 'stream') && !isJsonContentType(c.req.header('content-type'))) {
+      const error = new ContentTypeNotSupportedError(
+        `Send the body as Content-Type: application/a2a+json (or application/json), not ${JSON.stringify(c.req.header('content-type') ?? '')}.`,
+      );
+      return json(415, toRestErrorBody(error, 415));
+    }
+
     try {
       const context = new ServerCallContext({
         user: c.get('caller'),
@@ -149,10 +156,6 @@ function errorBody(code: number, status: string, message: string) {
 }
 
 async function sendRequest(c: Context, tenant: string): Promise<SendMessageRequest> {
-  const contentType = c.req.header('content-type');
-  if (!isJsonContentType(contentType)) {
-    throw new ContentTypeNotSupportedError(`Send the body as Content-Type: application/a2a+json (or application/json), not ${JSON.stringify(contentType ?? '')}.`);
-  }
   let body: unknown;
   try {
     body = JSON.parse(await c.req.text());
