@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { DefaultRequestHandler } from '@a2a-js/sdk/server';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import type { Config } from './config.ts';
@@ -14,6 +15,9 @@ import { Conversations } from './agents/conversations.ts';
 import { passthroughModel, type ChatModel } from './agents/model.ts';
 import { AgentRunner } from './agents/runner.ts';
 import { anonymousCaller, type CallerEnv } from './auth/caller.ts';
+import { HubTokenVerifier, type HubVerifierOptions } from './auth/hub-verifier.ts';
+import { requireHfToken } from './auth/middleware.ts';
+import { protectedResourceMetadata } from './auth/resource-metadata.ts';
 import { buildAgentCard, isLegacyVersion, JSONRPC_PATH, REST_PATH, serveCards, type ServedCard } from './a2a/card.ts';
 import { AgentTaskExecutor } from './a2a/executor.ts';
 import { jsonRpcEndpoint } from './a2a/jsonrpc.ts';
@@ -33,6 +37,8 @@ export interface ServerOptions {
   taskLimits?: TaskStoreLimits;
   /** Timeouts and retries of model calls. */
   modelOptions?: Pick<RouterModelOptions, 'idleTimeoutMs' | 'maxAttempts' | 'backoffMs'>;
+  /** Cache lifetimes and timeout of token checks. */
+  verifierOptions?: Omit<HubVerifierOptions, 'hubUrl'>;
 }
 
 export interface RunningServer {
@@ -57,7 +63,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
 
   const taskStore = new BoundedTaskStore(options.taskLimits ?? DEFAULT_TASK_LIMITS);
-  app = buildApp(config, agents, { baseUrl: config.publicUrl ?? listenUrl, taskStore, modelOptions: options.modelOptions });
+  app = buildApp(config, agents, { ...options, baseUrl: config.publicUrl ?? listenUrl, taskStore });
   log.info('serving agents', { url: listenUrl, agents: agents.map((agent) => agent.name).join(','), auth: config.auth });
 
   return {
@@ -71,22 +77,24 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 }
 
-interface AppParts {
+interface AppParts extends Pick<ServerOptions, 'modelOptions' | 'verifierOptions'> {
   baseUrl: string;
   taskStore: BoundedTaskStore;
-  modelOptions?: ServerOptions['modelOptions'];
 }
 
-export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, modelOptions }: AppParts): Hono<CallerEnv> {
+export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, modelOptions, verifierOptions }: AppParts): Hono<CallerEnv> {
+  const authOn = config.auth === 'huggingface';
   const modelFor = (agent: AgentSpec): ChatModel =>
     agent.model.kind === 'passthrough'
       ? passthroughModel
       : routerModel({ inferenceUrl: config.inferenceUrl, modelId: agent.model.id, ...modelOptions });
   const runner = new AgentRunner(agents, modelFor, config.instanceScope === 'connection' ? new Conversations() : undefined);
-  const card = buildAgentCard({ baseUrl, agents });
+  const card = buildAgentCard({ baseUrl, agents, auth: authOn ? { hubUrl: config.hubUrl, scopes: config.scopes } : undefined });
   const requestHandler = new DefaultRequestHandler(card, taskStore, new AgentTaskExecutor(runner));
   const cards = serveCards(card);
-  const page = renderLandingPage({ baseUrl, agents, authRequired: config.auth === 'huggingface' });
+  const page = renderLandingPage({ baseUrl, agents, authRequired: authOn });
+  const resourceUrl = config.resourceUrl ?? baseUrl;
+  const resourceMetadata = JSON.stringify(protectedResourceMetadata({ resource: resourceUrl, hubUrl: config.hubUrl, scopes: config.scopes, name: card.name }));
 
   const app = new Hono<CallerEnv>();
   app.use(async (c, next) => {
@@ -94,6 +102,16 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
   });
+  // Any origin may call: the credential is an explicit header, never an ambient cookie.
+  app.use(
+    cors({
+      origin: '*',
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'X-HF-Authorization', 'Content-Type', 'A2A-Version', 'A2A-Extensions', 'X-A2A-Extensions', 'If-None-Match'],
+      exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'A2A-Extensions', 'ETag'],
+      maxAge: 600,
+    }),
+  );
 
   // Public routes.
   app.get('/', (c) => {
@@ -106,19 +124,29 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
     c.header('Cache-Control', 'public, max-age=300');
     c.header('Vary', 'A2A-Version');
     c.header('ETag', served.etag);
-    c.header('Access-Control-Allow-Origin', '*');
     if (c.req.header('If-None-Match')?.split(',').some((tag) => tag.trim() === served.etag)) return c.body(null, 304);
     return c.body(served.body, 200, { 'Content-Type': 'application/json' });
   };
   app.get('/.well-known/agent-card.json', serveCard);
   app.get('/.well-known/agent.json', serveCard);
 
-  // Everything below acts for a caller.
-  const serverCaller = anonymousCaller(config.serverToken);
-  app.use(async (c, next) => {
-    c.set('caller', serverCaller);
-    await next();
-  });
+  if (authOn) {
+    app.get('/.well-known/oauth-protected-resource', (c) => c.body(resourceMetadata, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' }));
+  }
+
+  // Everything below acts for a caller: with auth on, only for one the Hub vouches for. No path
+  // reaches an action without passing here, whatever its spelling, because nothing is exempt but the
+  // exact public routes above.
+  if (authOn) {
+    const verifier = new HubTokenVerifier({ ...verifierOptions, hubUrl: config.hubUrl });
+    app.use(requireHfToken({ verifier, resourceMetadataUrl: `${resourceUrl}/.well-known/oauth-protected-resource`, scopes: config.scopes }));
+  } else {
+    const serverCaller = anonymousCaller(config.serverToken);
+    app.use(async (c, next) => {
+      c.set('caller', serverCaller);
+      await next();
+    });
+  }
 
   app.post(JSONRPC_PATH, limitBody(jsonRpcTooLarge), jsonRpcEndpoint(requestHandler, card));
   app.all(`${REST_PATH}/*`, limitBody(restTooLarge), restEndpoint(requestHandler, card, REST_PATH));

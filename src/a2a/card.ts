@@ -5,7 +5,7 @@
  * both generations of client can call the agent from whatever they fetched.
  */
 import { createHash } from 'node:crypto';
-import { AgentCard } from '@a2a-js/sdk';
+import { AgentCard, type SecurityRequirement, type SecurityScheme } from '@a2a-js/sdk';
 import type { AgentSpec } from '../agents/card-file.ts';
 
 export const JSONRPC_PATH = '/a2a/jsonrpc';
@@ -16,11 +16,14 @@ export interface CardInput {
   /** Public base URL, without a trailing slash. */
   baseUrl: string;
   agents: readonly AgentSpec[];
+  /** Present when callers must bring a Hugging Face token. */
+  auth?: { hubUrl: string; scopes: readonly string[] };
 }
 
 /** The 1.0 card, in the SDK's types: what the request handler and version checks read. */
-export function buildAgentCard({ baseUrl, agents }: CardInput): AgentCard {
+export function buildAgentCard({ baseUrl, agents, auth }: CardInput): AgentCard {
   const main = agents.find((agent) => agent.isDefault) ?? agents[0]!;
+  const security = auth ? hfSecurity(auth.hubUrl, auth.scopes) : { schemes: {}, requirements: [] };
   return {
     name: main.name,
     description: main.description,
@@ -32,8 +35,8 @@ export function buildAgentCard({ baseUrl, agents }: CardInput): AgentCard {
       { url: `${baseUrl}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '0.3' },
     ],
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
-    securitySchemes: {},
-    securityRequirements: [],
+    securitySchemes: security.schemes,
+    securityRequirements: security.requirements,
     defaultInputModes: ['text/plain'],
     defaultOutputModes: ['text/plain'],
     skills: agents.map((agent) => ({
@@ -44,9 +47,33 @@ export function buildAgentCard({ baseUrl, agents }: CardInput): AgentCard {
       examples: agent.examples,
       inputModes: [],
       outputModes: [],
-      securityRequirements: [],
+      securityRequirements: security.requirements,
     })),
     signatures: [],
+  };
+}
+
+/**
+ * Either credential will do (requirements are OR): a Hugging Face token sent as a bearer token, or
+ * an OAuth login through the Hub's OpenID Connect provider for clients that can open a browser.
+ */
+function hfSecurity(hubUrl: string, scopes: readonly string[]): { schemes: Record<string, SecurityScheme>; requirements: SecurityRequirement[] } {
+  return {
+    schemes: {
+      hf_bearer: {
+        scheme: {
+          $case: 'httpAuthSecurityScheme',
+          value: { scheme: 'Bearer', bearerFormat: 'Hugging Face token', description: 'Your Hugging Face access or OAuth token; every model call made for you uses it.' },
+        },
+      },
+      hf_oauth: {
+        scheme: {
+          $case: 'openIdConnectSecurityScheme',
+          value: { openIdConnectUrl: `${hubUrl}/.well-known/openid-configuration`, description: 'Log in with Hugging Face.' },
+        },
+      },
+    },
+    requirements: [{ schemes: { hf_bearer: { list: [] } } }, { schemes: { hf_oauth: { list: ['openid', ...scopes.filter((s) => s !== 'openid')] } } }],
   };
 }
 
@@ -75,10 +102,31 @@ export function legacyCardJson(card: AgentCard): Record<string, unknown> {
       description: skill.description,
       tags: skill.tags,
       ...(skill.examples.length > 0 && { examples: skill.examples }),
+      ...(skill.securityRequirements.length > 0 && { security: skill.securityRequirements.map(legacyRequirement) }),
     })),
+    ...(Object.keys(card.securitySchemes).length > 0 && {
+      securitySchemes: Object.fromEntries(Object.entries(card.securitySchemes).map(([name, scheme]) => [name, legacyScheme(scheme)])),
+      security: card.securityRequirements.map(legacyRequirement),
+    }),
     supportsAuthenticatedExtendedCard: false,
     supportedInterfaces: v1.supportedInterfaces,
   };
+}
+
+function legacyRequirement(requirement: SecurityRequirement): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(requirement.schemes).map(([name, scopes]) => [name, scopes.list]));
+}
+
+/** A 1.0 security scheme (a oneof) as the 0.3 `type`-tagged object; only the kinds this server uses. */
+function legacyScheme({ scheme }: SecurityScheme): Record<string, string> {
+  switch (scheme?.$case) {
+    case 'httpAuthSecurityScheme':
+      return { type: 'http', scheme: scheme.value.scheme.toLowerCase(), bearerFormat: scheme.value.bearerFormat, description: scheme.value.description };
+    case 'openIdConnectSecurityScheme':
+      return { type: 'openIdConnect', openIdConnectUrl: scheme.value.openIdConnectUrl, description: scheme.value.description };
+    default:
+      throw new Error(`no 0.3 form for security scheme ${scheme?.$case}`);
+  }
 }
 
 export interface ServedCard {

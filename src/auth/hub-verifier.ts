@@ -1,0 +1,151 @@
+/**
+ * Checks Hugging Face tokens with the Hub (`GET {HF_ENDPOINT}/api/whoami-v2`) and remembers the
+ * answer. whoami is rate-limited per IP and every caller of a Space shares one IP, so results are
+ * cached under a hash of the token (never the token itself): accepted tokens for minutes, rejected
+ * ones for seconds; concurrent checks of one token share one request. The check fails closed: a Hub
+ * that cannot answer is an error, never a pass.
+ */
+import { createHash } from 'node:crypto';
+import { BoundedMap } from '../util/bounded-map.ts';
+
+export interface HubIdentity {
+  /** The account's stable id (survives renames); the name when the Hub gives no id. */
+  id: string;
+  name: string;
+  /** `user`, `org` or `app`. */
+  type: string;
+  orgs: string[];
+  /** For fine-grained tokens, the global permissions they carry; undefined when not restricted. */
+  permissions: string[] | undefined;
+  /** Epoch ms after which the token is no longer valid, when the Hub says. */
+  expiresAt: number | undefined;
+}
+
+/** The Hub said this token is not valid. */
+export class TokenRejected extends Error {
+  override name = 'TokenRejected';
+}
+
+/** The Hub could not give an answer; the caller may retry after `retryAfterSeconds`. */
+export class HubUnavailable extends Error {
+  override name = 'HubUnavailable';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface HubVerifierOptions {
+  hubUrl: string;
+  acceptedTtlMs?: number;
+  rejectedTtlMs?: number;
+  maxEntries?: number;
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+export class HubTokenVerifier {
+  readonly #whoamiUrl: string;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  readonly #accepted: BoundedMap<HubIdentity>;
+  readonly #rejected: BoundedMap<true>;
+  readonly #inFlight = new Map<string, Promise<HubIdentity>>();
+
+  constructor(options: HubVerifierOptions) {
+    const { acceptedTtlMs = 5 * 60_000, rejectedTtlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now } = options;
+    this.#whoamiUrl = `${options.hubUrl}/api/whoami-v2`;
+    this.#timeoutMs = timeoutMs;
+    this.#now = now;
+    this.#accepted = new BoundedMap({ maxEntries, maxAgeMs: acceptedTtlMs, now });
+    this.#rejected = new BoundedMap({ maxEntries, maxAgeMs: rejectedTtlMs, now });
+  }
+
+  /** The identity behind `token`; throws TokenRejected or HubUnavailable. */
+  async verify(token: string): Promise<HubIdentity> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const known = this.#accepted.get(key);
+    if (known && (known.expiresAt === undefined || known.expiresAt > this.#now())) return known;
+    if (this.#rejected.has(key)) throw new TokenRejected('the Hub rejected this token');
+
+    let pending = this.#inFlight.get(key);
+    if (!pending) {
+      pending = this.#ask(token).then(
+        (identity) => {
+          this.#accepted.set(key, identity);
+          return identity;
+        },
+        (error: unknown) => {
+          if (error instanceof TokenRejected) this.#rejected.set(key, true);
+          throw error;
+        },
+      );
+      this.#inFlight.set(key, pending);
+      void pending.catch(() => {}).finally(() => this.#inFlight.delete(key));
+    }
+    return pending;
+  }
+
+  async #ask(token: string): Promise<HubIdentity> {
+    let response: Response;
+    try {
+      response = await fetch(this.#whoamiUrl, {
+        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError';
+      throw new HubUnavailable(timedOut ? `the Hub did not answer within ${this.#timeoutMs / 1000} s` : 'the Hub could not be reached', 5);
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new TokenRejected('the Hub rejected this token');
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      const retryAfter = Number(response.headers.get('retry-after'));
+      const seconds = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(Math.ceil(retryAfter), 300) : response.status === 429 ? 30 : 5;
+      throw new HubUnavailable(
+        response.status === 429 ? 'the Hub is rate-limiting token checks from this server' : `the Hub answered the token check with HTTP ${response.status}`,
+        seconds,
+      );
+    }
+    try {
+      return parseWhoami(await response.json());
+    } catch {
+      throw new HubUnavailable('the Hub gave an answer this server does not understand', 5);
+    }
+  }
+}
+
+/** The parts of a whoami-v2 answer this server uses. */
+function parseWhoami(body: any): HubIdentity {
+  if (typeof body?.name !== 'string' || !body.name) throw new Error('no name');
+  const accessToken = body.auth?.accessToken;
+  const fineGrained = accessToken?.role === 'fineGrained' ? accessToken.fineGrained : undefined;
+  const expires = Date.parse(body.auth?.expiresAt ?? accessToken?.expiration ?? '');
+  return {
+    id: typeof body.id === 'string' && body.id ? body.id : body.name,
+    name: body.name,
+    type: typeof body.type === 'string' ? body.type : 'user',
+    orgs: Array.isArray(body.orgs) ? body.orgs.map((org: { name?: unknown }) => org?.name).filter((name: unknown) => typeof name === 'string') : [],
+    permissions: fineGrained ? (Array.isArray(fineGrained.global) ? fineGrained.global.filter((p: unknown) => typeof p === 'string') : []) : undefined,
+    expiresAt: Number.isFinite(expires) ? expires : undefined,
+  };
+}
+
+/** What each advertised scope needs from a fine-grained token, where the Hub's answer shows it. */
+const SCOPE_PERMISSIONS: Record<string, string> = {
+  'inference-api': 'inference.serverless.write',
+};
+
+/** The advertised scopes this identity's token visibly lacks. */
+export function missingScopes(identity: HubIdentity, scopes: readonly string[]): string[] {
+  if (!identity.permissions) return [];
+  return scopes.filter((scope) => {
+    const permission = SCOPE_PERMISSIONS[scope];
+    return permission !== undefined && !identity.permissions!.includes(permission);
+  });
+}

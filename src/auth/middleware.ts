@@ -1,0 +1,68 @@
+/**
+ * Inbound authentication for everything that acts for a caller: a Hub-verified bearer token, or no
+ * work at all. A missing, malformed or rejected token is a 401 whose `WWW-Authenticate` challenge
+ * points OAuth-capable clients at this server's RFC 9728 metadata; a token that visibly lacks an
+ * advertised scope is a 403; a Hub that cannot answer is a 503 with Retry-After.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { presentedToken } from './bearer.ts';
+import { Caller, type CallerEnv } from './caller.ts';
+import { HubUnavailable, missingScopes, TokenRejected, type HubTokenVerifier } from './hub-verifier.ts';
+import { describeError, log } from '../util/log.ts';
+
+export interface RequireHfTokenOptions {
+  verifier: HubTokenVerifier;
+  /** URL of this server's `/.well-known/oauth-protected-resource`. */
+  resourceMetadataUrl: string;
+  scopes: readonly string[];
+}
+
+const HOW_TO =
+  'Send your Hugging Face token as "Authorization: Bearer <token>". Create one at https://huggingface.co/settings/tokens ' +
+  '(a fine-grained token needs "Make calls to Inference Providers"), or log in with OAuth as described by the resource metadata.';
+
+export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: RequireHfTokenOptions): MiddlewareHandler<CallerEnv> {
+  const challenge = (error: string, description: string) =>
+    `Bearer realm="huggingface", error="${error}", error_description="${description}", ` +
+    `resource_metadata="${resourceMetadataUrl}", scope="${scopes.join(' ')}"`;
+
+  return async (c, next) => {
+    const refuse = (status: 401 | 403, error: string, message: string) => {
+      c.header('WWW-Authenticate', challenge(error, message));
+      c.header('Cache-Control', 'no-store');
+      return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: `${message}. ${HOW_TO}` } }, status);
+    };
+
+    const presented = presentedToken(c.req.header('authorization'), c.req.header('x-hf-authorization'));
+    if (presented.kind === 'missing') return refuse(401, 'invalid_token', 'This endpoint needs a Hugging Face token');
+    if (presented.kind === 'malformed') return refuse(401, 'invalid_request', `The credential was refused: ${presented.reason}`);
+
+    let identity;
+    try {
+      identity = await verifier.verify(presented.token);
+    } catch (error) {
+      if (error instanceof TokenRejected) return refuse(401, 'invalid_token', 'Hugging Face does not accept this token (it is invalid, expired or revoked)');
+      const retryAfter = error instanceof HubUnavailable ? error.retryAfterSeconds : 5;
+      log.warn('token check could not run', { error: describeError(error) });
+      c.header('Retry-After', String(retryAfter));
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        {
+          error: {
+            code: 503,
+            status: 'UNAVAILABLE',
+            message: `Your token could not be checked because ${error instanceof HubUnavailable ? error.message : 'of an internal error'}. Nothing was run; try again in ${retryAfter} s.`,
+          },
+        },
+        503,
+      );
+    }
+
+    const lacking = missingScopes(identity, scopes);
+    if (lacking.length > 0) {
+      return refuse(403, 'insufficient_scope', `This token lacks the permission this server needs (${lacking.join(', ')})`);
+    }
+    c.set('caller', new Caller(identity.id, presented.token, true));
+    await next();
+  };
+}
