@@ -88,7 +88,6 @@ export class AgentTaskExecutor implements AgentExecutor {
 /** Publishes one task's events in the order A2A requires. */
 class TaskEvents {
   #chunks = 0;
-  #held: string | undefined;
 
   constructor(
     private readonly bus: ExecutionEventBus,
@@ -116,15 +115,14 @@ class TaskEvents {
     this.#status(TaskState.TASK_STATE_WORKING, undefined);
   }
 
-  /** Publishes the previous delta and holds this one, so the last delta can be marked last. */
+  /** Each delta goes out as soon as the model sends it. */
   chunk(delta: string): void {
-    if (this.#held !== undefined) this.#artifact(this.#held, false);
-    this.#held = delta;
+    this.#artifact(delta, false);
   }
 
+  /** Which delta was the last is known only when the model stops, so an empty chunk says so. */
   lastChunk(): void {
-    this.#artifact(this.#held ?? '', true);
-    this.#held = undefined;
+    this.#artifact('', true);
   }
 
   end(state: TaskState, text?: string): void {

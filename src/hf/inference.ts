@@ -62,13 +62,13 @@ export function routerModel(options: RouterModelOptions): ChatModel {
             }
             if (choice?.finish_reason) finished = true;
           }
-          if (!finished) throw new ModelError(`The answer from ${modelId} broke off before the model finished. Try again.`, 502);
+          if (!finished) throw brokeOff(modelId);
           return;
         } catch (error) {
           if (request.signal.aborted) throw request.signal.reason ?? error;
           const status = error instanceof InferenceClientProviderApiError ? error.httpResponse.status : undefined;
           const retryable = (status === 429 || status === 503) && !started && attempt < maxAttempts;
-          if (!retryable) throw explain(error, { modelId, status, attempt, timedOut: idle.timedOut, idleTimeoutMs });
+          if (!retryable) throw explain(error, { modelId, status, attempt, started, timedOut: idle.timedOut, idleTimeoutMs });
           await sleep(backoffMs * 2 ** (attempt - 1), request.signal);
         } finally {
           idle.clear();
@@ -82,15 +82,24 @@ interface FailureContext {
   modelId: string;
   status: number | undefined;
   attempt: number;
+  /** Tokens had already arrived when the call failed. */
+  started: boolean;
   timedOut: boolean;
   idleTimeoutMs: number;
 }
 
 /** Turns any failure of a model call into words a caller can act on. */
-function explain(error: unknown, { modelId, status, attempt, timedOut, idleTimeoutMs }: FailureContext): ModelError {
+function explain(error: unknown, { modelId, status, attempt, started, timedOut, idleTimeoutMs }: FailureContext): ModelError {
   if (error instanceof ModelError) return error;
   if (timedOut) {
-    return new ModelError(`${modelId} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s, so the call was stopped. The provider may be overloaded; try again or choose another provider.`, 504);
+    return new ModelError(`${modelId} sent nothing for ${duration(idleTimeoutMs)}, so the call was stopped. The provider may be overloaded; try again or choose another provider.`, 504);
+  }
+  // The connection was lost after the answer had begun: the router was reached, the stream was cut.
+  if (status === undefined && started) return brokeOff(modelId);
+  // The router accepted the call (2xx) and the provider then reported an error inside the stream.
+  if (status !== undefined && status < 400) {
+    const detail = upstreamMessage(error).replace(/^an occurred while streaming the response:\s*/, '');
+    return new ModelError(`The provider serving ${modelId} failed while answering: ${redact(detail)}. Try again, or pick another provider in the agent card (for example ":fastest").`, 502);
   }
   const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
   switch (status) {
@@ -112,6 +121,15 @@ function explain(error: unknown, { modelId, status, attempt, timedOut, idleTimeo
       }
       return new ModelError(`The inference router refused the request for ${modelId} (HTTP ${status}): ${redact(upstreamMessage(error))}`, status);
   }
+}
+
+function brokeOff(modelId: string): ModelError {
+  return new ModelError(`The answer from ${modelId} broke off before the model finished. Try again.`, 502);
+}
+
+/** 300 -> "300 ms", 120000 -> "120 s", 1500 -> "1.5 s". */
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 function upstreamMessage(error: unknown): string {

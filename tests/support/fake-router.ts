@@ -15,8 +15,12 @@ export interface RecordedRequest {
 }
 
 export type Reply =
-  /** Stream these pieces (or the whole text, split into words), `delayMs` apart. */
-  | { text: string | string[]; delayMs?: number }
+  /**
+   * Stream these pieces (or the whole text, split into words), `delayMs` apart. With `gate`, each
+   * piece is written only once `gate(i)` resolves, so a test can hold the stream between pieces.
+   * With `error`, the stream ends with an in-stream error event instead of finishing.
+   */
+  | { text: string | string[]; delayMs?: number; gate?: (index: number) => Promise<void>; error?: string }
   /** Answer with an HTTP error and an OpenAI-style error body. */
   | { status: number; message?: string; headers?: Record<string, string> }
   /** Accept the request and never answer. */
@@ -77,6 +81,7 @@ async function answer(res: ServerResponse, reply: Reply, stream: boolean, model:
   }
   const pieces = 'breakAfter' in reply ? reply.breakAfter : typeof reply.text === 'string' ? (reply.text.match(/\S+\s*/g) ?? ['']) : reply.text;
   const delayMs = 'delayMs' in reply ? (reply.delayMs ?? 0) : 0;
+  const gate = 'gate' in reply ? reply.gate : undefined;
 
   if (!stream) {
     res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -87,13 +92,21 @@ async function answer(res: ServerResponse, reply: Reply, stream: boolean, model:
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
   const chunk = (delta: object, finish: string | null) =>
     `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-  for (const piece of pieces) {
+  for (const [index, piece] of pieces.entries()) {
     if (res.destroyed) return;
     if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (gate) await gate(index);
+    if (res.destroyed) return;
     res.write(chunk({ role: 'assistant', content: piece }, null));
   }
   if ('breakAfter' in reply) {
+    // Let the pieces reach the client first: destroying at once would drop what is still buffered.
+    await new Promise((resolve) => res.write('', resolve));
     res.socket?.destroy();
+    return;
+  }
+  if ('error' in reply && reply.error !== undefined) {
+    res.end(`data: ${JSON.stringify({ error: { message: reply.error, type: 'server_error' } })}\n\n`);
     return;
   }
   res.write(chunk({}, 'stop'));

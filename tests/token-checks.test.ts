@@ -1,0 +1,153 @@
+/**
+ * Token checks against the Hub: cached (one upstream check for a burst of first requests with one
+ * token, accepted and rejected answers remembered for a while, then asked again), and failing
+ * closed: a Hub that is down, slow, rate-limiting or talking nonsense is a 503 with Retry-After,
+ * never a pass, and the server stays up.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { startTestServer } from './support/server.ts';
+import { fakeToken, startFakeHub, type FakeHub } from './support/fake-hub.ts';
+import { rawRequest } from './support/http.ts';
+import type { RunningServer } from '../src/server.ts';
+
+const SEND = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'm', role: 'ROLE_USER', parts: [{ text: 'hi' }] } } });
+const send = (server: RunningServer, token: string) => rawRequest(server.url, 'POST', '/a2a/jsonrpc', { Authorization: `Bearer ${token}`, 'A2A-Version': '1.0' }, SEND);
+/** The verifier's clock, moved by hand so cache lifetimes are tested without waiting. */
+const clock = { now: Date.now() };
+const advance = (ms: number) => (clock.now += ms);
+
+describe('caching', () => {
+  let hub: FakeHub;
+  let server: RunningServer;
+  before(async () => {
+    hub = await startFakeHub();
+    server = await startTestServer({
+      env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url },
+      verifierOptions: { acceptedTtlMs: 60_000, rejectedTtlMs: 10_000, now: () => clock.now },
+    });
+  });
+  after(async () => {
+    await server.close();
+    await hub.close();
+  });
+
+  test('100 concurrent first requests with one new token make one upstream check', async () => {
+    const token = fakeToken('burst');
+    hub.users.set(token, { name: 'burst' });
+    hub.mode = { kind: 'normal', delayMs: 150 };
+    const before = hub.checks.length;
+    const responses = await Promise.all(Array.from({ length: 100 }, () => send(server, token)));
+    hub.mode = { kind: 'normal' };
+    assert.deepEqual(new Set(responses.map((r) => r.status)), new Set([200]));
+    assert.equal(hub.checks.length - before, 1);
+  });
+
+  test('an accepted token is not checked again until its cache entry expires', async () => {
+    const token = fakeToken('expiry');
+    hub.users.set(token, { name: 'expiry' });
+    const before = hub.checks.length;
+    assert.equal((await send(server, token)).status, 200);
+    assert.equal((await send(server, token)).status, 200);
+    assert.equal(hub.checks.length - before, 1);
+    advance(59_000);
+    assert.equal((await send(server, token)).status, 200);
+    assert.equal(hub.checks.length - before, 1, 'still cached just before the lifetime ends');
+    advance(2_000);
+    assert.equal((await send(server, token)).status, 200);
+    assert.equal(hub.checks.length - before, 2, 'checked again after the entry expired');
+  });
+
+  test('a token revoked at the Hub stops working once its entry expires', async () => {
+    const token = fakeToken('revoked');
+    hub.users.set(token, { name: 'revoked' });
+    assert.equal((await send(server, token)).status, 200);
+    hub.users.delete(token);
+    advance(61_000);
+    assert.equal((await send(server, token)).status, 401);
+  });
+
+  test('a rejected token is remembered briefly, then asked about again', async () => {
+    const token = fakeToken('rejected');
+    const before = hub.checks.length;
+    assert.equal((await send(server, token)).status, 401);
+    assert.equal((await send(server, token)).status, 401);
+    assert.equal(hub.checks.length - before, 1);
+    hub.users.set(token, { name: 'late' });
+    advance(11_000);
+    assert.equal((await send(server, token)).status, 200, 'a token that became valid works after the negative entry expires');
+  });
+
+  test('a token past its expiresAt is checked again even inside the cache lifetime', async () => {
+    const token = fakeToken('short');
+    hub.users.set(token, { name: 'short', expiresAt: new Date(clock.now + 1_000).toISOString() });
+    const before = hub.checks.length;
+    assert.equal((await send(server, token)).status, 200);
+    advance(2_000);
+    hub.users.delete(token);
+    assert.equal((await send(server, token)).status, 401);
+    assert.equal(hub.checks.length - before, 2);
+  });
+
+  test('the Hub is asked with the caller\'s token as a bearer token', () => {
+    assert.ok(hub.checks.every((check) => /^Bearer hf_/.test(check.authorization ?? '')));
+  });
+});
+
+describe('failing closed', () => {
+  let hub: FakeHub;
+  let server: RunningServer;
+  before(async () => {
+    hub = await startFakeHub();
+    server = await startTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url }, verifierOptions: { timeoutMs: 300 } });
+  });
+  after(async () => {
+    await server.close();
+    await hub.close();
+  });
+
+  const cases: Array<[string, FakeHub['mode'], RegExp, string?]> = [
+    ['answers 500', { kind: 'status', status: 500 }, /HTTP 500/],
+    ['answers 502', { kind: 'status', status: 502 }, /HTTP 502/],
+    ['rate-limits with Retry-After', { kind: 'status', status: 429, retryAfter: '42' }, /rate-limiting/, '42'],
+    ['rate-limits without Retry-After', { kind: 'status', status: 429 }, /rate-limiting/, '30'],
+    ['answers 404 (a wrong HF_ENDPOINT)', { kind: 'status', status: 404 }, /HTTP 404/],
+    ['is too slow', { kind: 'hang' }, /did not answer within/],
+    ['answers with something that is not whoami', { kind: 'garbage' }, /does not understand/],
+  ];
+  for (const [what, mode, message, retryAfter] of cases) {
+    test(`a Hub that ${what} is a 503 with Retry-After; nothing runs`, async () => {
+      hub.mode = mode;
+      const token = fakeToken('unlucky');
+      hub.users.set(token, { name: 'unlucky' });
+      const response = await send(server, token);
+      hub.mode = { kind: 'normal' };
+      assert.equal(response.status, 503);
+      assert.ok(Number(response.headers['retry-after']) > 0);
+      if (retryAfter) assert.equal(response.headers['retry-after'], retryAfter);
+      const body = JSON.parse(response.body);
+      assert.match(body.error.message, message);
+      assert.match(body.error.message, /Nothing was run/);
+      assert.equal((await send(server, token)).status, 200, 'the failure was not cached: the next check passes');
+    });
+  }
+
+  test('a Hub that cannot be reached at all is a 503, and the server keeps serving', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const isolated = await startTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: `http://127.0.0.1:${closedPort}` } });
+    try {
+      const response = await send(isolated, fakeToken('nobody'));
+      assert.equal(response.status, 503);
+      assert.match(JSON.parse(response.body).error.message, /could not be reached/);
+      assert.equal((await rawRequest(isolated.url, 'GET', '/healthz')).status, 200);
+    } finally {
+      await isolated.close();
+    }
+  });
+});
