@@ -26,6 +26,7 @@ import { BoundedTaskStore, DEFAULT_TASK_LIMITS, type TaskStoreLimits } from './a
 import { routerModel, type RouterModelOptions } from './hf/inference.ts';
 import { renderLandingPage } from './web/page.ts';
 import { describeError, log } from './util/log.ts';
+import { redact } from './util/redact.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -151,7 +152,9 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
   app.post(JSONRPC_PATH, limitBody(jsonRpcTooLarge), jsonRpcEndpoint(requestHandler, card));
   app.all(`${REST_PATH}/*`, limitBody(restTooLarge), restEndpoint(requestHandler, card, REST_PATH));
 
-  app.notFound((c) => c.json({ error: { code: 404, status: 'NOT_FOUND', message: `Nothing here: ${c.req.method} ${c.req.path}. The agent card is at /.well-known/agent-card.json.` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: 404, status: 'NOT_FOUND', message: redact(`Nothing here: ${c.req.method} ${c.req.path}. The agent card is at /.well-known/agent-card.json.`) } }, 404),
+  );
   app.onError((error, c) => {
     log.error('request failed', { method: c.req.method, path: c.req.path, error: describeError(error) });
     return c.json({ error: { code: 500, status: 'INTERNAL', message: 'Internal error. The server log has the details.' } }, 500);

@@ -15,6 +15,7 @@ import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import type { CallerEnv } from '../auth/caller.ts';
 import { isJsonContentType } from './content-type.ts';
 import { sseResponse } from './sse.ts';
+import { redact } from '../util/redact.ts';
 
 type Id = string | number | null;
 interface RpcError {
@@ -31,7 +32,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
   const v03 = new LegacyJsonRpcTransportHandler(requestHandler);
 
   return async (c: Context<CallerEnv>): Promise<Response> => {
-    const reply = (status: number, id: Id, error: RpcError) => c.json({ jsonrpc: '2.0', id, error }, status as 200);
+    const reply = (status: number, id: Id, error: RpcError) => c.json({ jsonrpc: '2.0', id, error: scrubbed(error) }, status as 200);
 
     if (!isJsonContentType(c.req.header('content-type'))) {
       return reply(415, null, {
@@ -74,13 +75,18 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     }
 
     const result = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
-    if (!isAsyncIterable(result)) return c.json(result);
+    if (!isAsyncIterable(result)) return c.json(result.error ? { ...result, error: scrubbed(result.error as RpcError) } : result);
     return sseResponse(c, result, {
       toJson: (event) => event,
-      errorJson: (error) => ({ jsonrpc: '2.0', id, error: toError(error) }),
+      errorJson: (error) => ({ jsonrpc: '2.0', id, error: scrubbed(toError(error) as RpcError) }),
       failEarly: (error) => reply(200, id, toError(error) as RpcError),
     });
   };
+}
+
+/** Error messages can quote the request (a task id, a method name); a credential pasted there is not echoed. */
+function scrubbed(error: RpcError): RpcError {
+  return { ...error, message: redact(error.message) };
 }
 
 function checkEnvelope(body: unknown): { id: Id; method: string } | { id: Id; error: RpcError } {

@@ -37,6 +37,7 @@ import type { CallerEnv } from '../auth/caller.ts';
 import { isJsonContentType } from './content-type.ts';
 import { sseResponse } from './sse.ts';
 import { describeError, log } from '../util/log.ts';
+import { redact } from '../util/redact.ts';
 
 type Operation = 'send' | 'stream' | 'list' | 'get' | 'cancel' | 'subscribe' | 'extendedCard';
 interface Route {
@@ -82,18 +83,21 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
   return async (c: Context<CallerEnv>): Promise<Response> => {
     const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
       c.body(JSON.stringify(body), status as 200, { 'Content-Type': A2A_CONTENT_TYPE, ...headers });
+    // Error messages can quote the request (a path, a task id); a credential pasted there is not echoed.
+    const error = (status: number, body: { error: { message: string } }, headers?: Record<string, string>) =>
+      json(status, { error: { ...body.error, message: redact(body.error.message) } }, headers);
     const ok = (body: unknown) => json(200, body);
-    const fail = (error: unknown): Response => {
-      if (!(error instanceof A2AError)) {
-        log.error('REST request failed', { path: c.req.path, error: describeError(error) });
+    const fail = (failure: unknown): Response => {
+      if (!(failure instanceof A2AError)) {
+        log.error('REST request failed', { path: c.req.path, error: describeError(failure) });
         return json(500, errorBody(500, 'INTERNAL', 'Internal error. The server log has the details.'));
       }
-      const status = restStatusFor(error);
-      return json(status, toRestErrorBody(error, status));
+      const status = restStatusFor(failure);
+      return error(status, toRestErrorBody(failure, status));
     };
 
     const route = matchRestPath(c.req.path.slice(mountPath.length));
-    if (!route) return json(404, errorBody(404, 'NOT_FOUND', `There is no A2A operation at ${c.req.method} ${c.req.path}.`));
+    if (!route) return error(404, errorBody(404, 'NOT_FOUND', `There is no A2A operation at ${c.req.method} ${c.req.path}.`));
     const allowed = METHODS[route.operation];
     if (!allowed.includes(c.req.method)) {
       return json(405, errorBody(405, 'METHOD_NOT_ALLOWED', `Use ${allowed.join(' or ')} for this operation.`), { Allow: allowed.join(', ') });
@@ -125,13 +129,13 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
         case 'stream':
           return sseResponse(c, requestHandler.sendMessageStream(await sendRequest(c, tenant), context), {
             toJson: StreamResponse.toJSON,
-            errorJson: (error) => toRestErrorBody(error, restStatusFor(error)),
+            errorJson: restStreamError,
             failEarly: fail,
           });
         case 'subscribe':
           return sseResponse(c, requestHandler.resubscribe({ id, tenant }, context), {
             toJson: StreamResponse.toJSON,
-            errorJson: (error) => toRestErrorBody(error, restStatusFor(error)),
+            errorJson: restStreamError,
             failEarly: fail,
           });
         case 'get':
@@ -149,6 +153,11 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
       return fail(error);
     }
   };
+}
+
+function restStreamError(failure: unknown) {
+  const body = toRestErrorBody(failure, restStatusFor(failure));
+  return { error: { ...body.error, message: redact(body.error.message) } };
 }
 
 function errorBody(code: number, status: string, message: string) {
