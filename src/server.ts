@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { DefaultRequestHandler } from '@a2a-js/sdk/server';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
+import { TaskState } from '@a2a-js/sdk';
 import type { Config } from './config.ts';
 import { loadAgentCards, type AgentSpec } from './agents/card-file.ts';
 import { Conversations } from './agents/conversations.ts';
@@ -24,6 +25,7 @@ import { jsonRpcEndpoint } from './a2a/jsonrpc.ts';
 import { restEndpoint } from './a2a/rest.ts';
 import { BoundedTaskStore, DEFAULT_TASK_LIMITS, type TaskStoreLimits } from './a2a/task-store.ts';
 import { routerModel, type RouterModelOptions } from './hf/inference.ts';
+import { toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { renderLandingPage } from './web/page.ts';
 import { describeError, log } from './util/log.ts';
 import { redact } from './util/redact.ts';
@@ -40,6 +42,8 @@ export interface ServerOptions {
   modelOptions?: Pick<RouterModelOptions, 'idleTimeoutMs' | 'maxAttempts' | 'backoffMs'>;
   /** Cache lifetimes and timeout of token checks. */
   verifierOptions?: Omit<HubVerifierOptions, 'hubUrl'>;
+  /** Timeouts and result size of MCP tool calls. */
+  mcpLimits?: Partial<McpLimits>;
 }
 
 export interface RunningServer {
@@ -78,20 +82,28 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 }
 
-interface AppParts extends Pick<ServerOptions, 'modelOptions' | 'verifierOptions'> {
+interface AppParts extends Pick<ServerOptions, 'modelOptions' | 'verifierOptions' | 'mcpLimits'> {
   baseUrl: string;
   taskStore: BoundedTaskStore;
 }
 
-export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, modelOptions, verifierOptions }: AppParts): Hono<CallerEnv> {
+export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, modelOptions, verifierOptions, mcpLimits }: AppParts): Hono<CallerEnv> {
   const authOn = config.auth === 'huggingface';
   const modelFor = (agent: AgentSpec): ChatModel =>
     agent.model.kind === 'passthrough'
       ? passthroughModel
       : routerModel({ inferenceUrl: config.inferenceUrl, modelId: agent.model.id, ...modelOptions });
-  const runner = new AgentRunner(agents, modelFor, config.instanceScope === 'connection' ? new Conversations() : undefined);
+  const runner = new AgentRunner(agents, modelFor, {
+    conversations: config.instanceScope === 'connection' ? new Conversations() : undefined,
+    hubUrl: config.hubUrl,
+    listings: toolListingCache(),
+    mcpLimits,
+  });
   const card = buildAgentCard({ baseUrl, agents, auth: authOn ? { hubUrl: config.hubUrl, scopes: config.scopes } : undefined });
-  const requestHandler = new DefaultRequestHandler(card, taskStore, new AgentTaskExecutor(runner));
+  // A task waiting for the caller's credential keeps no event bus alive: the caller sends again.
+  const requestHandler = new DefaultRequestHandler(card, taskStore, new AgentTaskExecutor(runner), undefined, undefined, undefined, undefined, undefined, {
+    keepBusAliveStates: [TaskState.TASK_STATE_INPUT_REQUIRED],
+  });
   const cards = serveCards(card);
   const page = renderLandingPage({ baseUrl, agents, authRequired: authOn });
   const resourceUrl = config.resourceUrl ?? baseUrl;

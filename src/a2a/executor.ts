@@ -7,6 +7,7 @@ import { Role, TaskState, type Message, type Part, type Task } from '@a2a-js/sdk
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import type { AgentRunner } from '../agents/runner.ts';
 import { ModelError } from '../agents/model.ts';
+import { McpCredentialRefused } from '../hf/mcp.ts';
 import { Caller } from '../auth/caller.ts';
 import { describeError, log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
@@ -56,13 +57,19 @@ export class AgentTaskExecutor implements AgentExecutor {
         token: caller?.token,
         signal: controller.signal,
       });
-      for await (const delta of answer) events.chunk(delta);
+      for await (const event of answer) {
+        if (event.type === 'text') events.chunk(event.text);
+        else events.progress(redact(event.text));
+      }
       if (controller.signal.aborted) throw controller.signal.reason;
       events.lastChunk();
       events.end(TaskState.TASK_STATE_COMPLETED);
     } catch (error) {
       if (controller.signal.aborted) {
         events.end(TaskState.TASK_STATE_CANCELED, 'Canceled at the caller\'s request.');
+      } else if (error instanceof McpCredentialRefused) {
+        // Not terminal: the caller can send the message again with a credential that works.
+        events.end(TaskState.TASK_STATE_AUTH_REQUIRED, error.message);
       } else if (error instanceof ModelError) {
         events.end(TaskState.TASK_STATE_FAILED, redact(error.message));
       } else {
@@ -113,6 +120,11 @@ class TaskEvents {
 
   working(): void {
     this.#status(TaskState.TASK_STATE_WORKING, undefined);
+  }
+
+  /** Still working, with a word on what is happening (a tool starting or ending). */
+  progress(text: string): void {
+    this.#status(TaskState.TASK_STATE_WORKING, agentMessage(text, this.taskId, this.contextId));
   }
 
   /** Each delta goes out as soon as the model sends it. */

@@ -1,18 +1,34 @@
 /**
- * The model seam of the agent loop: a chat model takes messages and streams text back.
+ * The model seam of the agent loop: a chat model takes messages (and the tools it may call) and
+ * streams back text and tool calls.
  *
  * `passthrough` answers with the caller's last text, in pieces, with no network: local runs and
  * tests use it. `hf.*` models go to the HF inference router (src/hf/inference.ts).
  */
-import type { ModelSpec } from './card-file.ts';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A call the model asks for; `arguments` is the JSON text exactly as the model wrote it. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+/** A tool offered to the model, as an OpenAI-style function. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
 }
 
 export interface ModelRequest {
   messages: ChatMessage[];
+  tools: ToolSpec[];
   temperature: number | undefined;
   maxTokens: number | undefined;
   /** Aborted when the task is canceled; the model call must stop. */
@@ -21,9 +37,14 @@ export interface ModelRequest {
   token: string | undefined;
 }
 
+export type ModelEvent = { type: 'text'; text: string } | { type: 'tool_call'; call: ToolCall };
+
 export interface ChatModel {
-  /** Streams the answer as text deltas. Throws ModelError with words a caller can act on. */
-  stream(request: ModelRequest): AsyncIterable<string>;
+  /**
+   * Streams the answer: text as it comes, each tool call once it is complete. Throws ModelError
+   * with words a caller can act on.
+   */
+  stream(request: ModelRequest): AsyncIterable<ModelEvent>;
 }
 
 /** A model failure explained for the person who sent the message. */
@@ -37,15 +58,13 @@ export class ModelError extends Error {
   }
 }
 
-export type ModelFactory = (spec: ModelSpec) => ChatModel;
-
 export const passthroughModel: ChatModel = {
   async *stream({ messages, signal }) {
     const last = messages.findLast((message) => message.role === 'user')?.content ?? '';
     // Words with their trailing space, so the pieces join back to exactly the input.
     for (const piece of last.match(/\S+\s*|\s+/g) ?? []) {
       signal.throwIfAborted();
-      yield piece;
+      yield { type: 'text', text: piece };
     }
   },
 };

@@ -7,7 +7,7 @@
  * to do, and never contains the token.
  */
 import { InferenceClient, InferenceClientProviderApiError } from '@huggingface/inference';
-import { ModelError, type ChatModel, type ModelRequest } from '../agents/model.ts';
+import { ModelError, type ChatMessage, type ChatModel, type ModelRequest, type ToolSpec } from '../agents/model.ts';
 import { redact } from '../util/redact.ts';
 
 export interface RouterModelOptions {
@@ -45,24 +45,37 @@ export function routerModel(options: RouterModelOptions): ChatModel {
           const chunks = client.chatCompletionStream(
             {
               model: modelId,
-              messages: request.messages.map((message) => ({ ...message })),
+              messages: request.messages.map(toOpenAiMessage),
+              ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
               ...(request.temperature !== undefined && { temperature: request.temperature }),
               ...(request.maxTokens !== undefined && { max_tokens: request.maxTokens }),
             },
             { signal: idle.signal, retry_on_error: false },
           );
           let finished = false;
+          // Tool calls arrive in pieces keyed by index; each is complete once the answer is.
+          const calls: Array<{ id: string; name: string; arguments: string }> = [];
           for await (const chunk of chunks) {
             idle.touch();
             const choice = chunk.choices?.[0];
             const text = choice?.delta?.content;
             if (text) {
               started = true;
-              yield text;
+              yield { type: 'text', text };
+            }
+            for (const piece of choice?.delta?.tool_calls ?? []) {
+              started = true;
+              const call = (calls[piece.index ?? 0] ??= { id: '', name: '', arguments: '' });
+              if (piece.id) call.id = piece.id;
+              if (piece.function?.name) call.name += piece.function.name;
+              if (piece.function?.arguments) call.arguments += piece.function.arguments;
             }
             if (choice?.finish_reason) finished = true;
           }
           if (!finished) throw brokeOff(modelId);
+          for (const [index, call] of calls.entries()) {
+            if (call) yield { type: 'tool_call', call: { ...call, id: call.id || `call_${index}` } };
+          }
           return;
         } catch (error) {
           if (request.signal.aborted) throw request.signal.reason ?? error;
@@ -76,6 +89,27 @@ export function routerModel(options: RouterModelOptions): ChatModel {
       }
     },
   };
+}
+
+function toOpenAiMessage(message: ChatMessage) {
+  switch (message.role) {
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls?.length && {
+          tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+        }),
+      };
+    default:
+      return { role: message.role, content: message.content };
+  }
+}
+
+function toOpenAiTool(tool: ToolSpec) {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
 }
 
 interface FailureContext {

@@ -1,0 +1,239 @@
+/**
+ * MCP tools for one agent turn, called as the caller.
+ *
+ * A McpSession belongs to exactly one turn of one caller: its connections carry that caller's token
+ * (under the host policy) and are closed when the turn ends, so no connection made with one
+ * caller's token is ever used for another. Tool listings are cached for a short time per server and
+ * caller, so a conversation does not list on every turn; a cached listing means no connection at
+ * all until the model actually calls a tool.
+ */
+import { createHash } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { McpServerSpec } from '../agents/card-file.ts';
+import type { ToolSpec } from '../agents/model.ts';
+import { BoundedMap } from '../util/bounded-map.ts';
+import { redact } from '../util/redact.ts';
+import { forwardedHeaders } from './host-policy.ts';
+
+export interface McpLimits {
+  connectTimeoutMs: number;
+  listTimeoutMs: number;
+  callTimeoutMs: number;
+  /** Longer tool results are cut to this many characters, with a note saying so. */
+  maxResultChars: number;
+}
+
+export const DEFAULT_MCP_LIMITS: McpLimits = { connectTimeoutMs: 15_000, listTimeoutMs: 15_000, callTimeoutMs: 60_000, maxResultChars: 20_000 };
+
+/** A tool as listed by its server, before it is offered to a model. */
+interface ListedTool {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** Tool listings per (server, caller), shared by all turns; entries never cross callers. */
+export type ToolListings = BoundedMap<ListedTool[]>;
+
+export function toolListingCache(maxAgeMs = 60_000): ToolListings {
+  return new BoundedMap<ListedTool[]>({ maxEntries: 2_000, maxAgeMs });
+}
+
+/** A forwarded server refused the caller's credential: the caller must bring another. */
+export class McpCredentialRefused extends Error {
+  override name = 'McpCredentialRefused';
+  constructor(
+    readonly server: string,
+    readonly host: string,
+    readonly status: number,
+  ) {
+    super(
+      `The MCP server "${server}" (${host}) refused your Hugging Face token (HTTP ${status}). ` +
+        'Use a token that is valid and allowed to use this server (for the Hugging Face MCP server, any valid token with read access), then send the message again.',
+    );
+  }
+}
+
+export interface ToolOutcome {
+  ok: boolean;
+  /** What goes back to the model. */
+  text: string;
+}
+
+export interface SessionOptions {
+  hubUrl: string;
+  /** The caller's credential; forwarded only to servers whose card entry asks for it. */
+  token: string | undefined;
+  /** The caller's identity, for the listing cache key. */
+  owner: string;
+  listings: ToolListings;
+  limits?: Partial<McpLimits>;
+}
+
+interface OfferedTool extends ToolSpec {
+  server: McpServerSpec;
+  toolName: string;
+}
+
+export class McpSession {
+  readonly #servers: readonly McpServerSpec[];
+  readonly #options: SessionOptions;
+  readonly #limits: McpLimits;
+  readonly #clients = new Map<string, Promise<Client>>();
+  readonly #tools = new Map<string, OfferedTool>();
+
+  constructor(servers: readonly McpServerSpec[], options: SessionOptions) {
+    this.#servers = servers;
+    this.#options = options;
+    this.#limits = { ...DEFAULT_MCP_LIMITS, ...options.limits };
+  }
+
+  /**
+   * The tools of every server that answers, named `<server>__<tool>` for the model. A server that
+   * cannot be listed is left out and reported in `problems`, except a forwarded server that refuses
+   * the caller's credential, which throws McpCredentialRefused.
+   */
+  async listTools(signal: AbortSignal): Promise<{ tools: ToolSpec[]; problems: string[] }> {
+    const problems: string[] = [];
+    const listed = await Promise.all(
+      this.#servers.map(async (server) => {
+        try {
+          return { server, tools: await this.#listing(server, signal) };
+        } catch (error) {
+          signal.throwIfAborted();
+          this.#throwIfCredentialRefused(server, error);
+          problems.push(`MCP server "${server.name}" (${new URL(server.url).host}) is unavailable: ${reason(error)}.`);
+          return { server, tools: [] };
+        }
+      }),
+    );
+    for (const { server, tools } of listed) {
+      for (const tool of tools) {
+        const name = this.#uniqueName(server.name, tool.name);
+        this.#tools.set(name, { name, description: tool.description, parameters: tool.inputSchema, server, toolName: tool.name });
+      }
+    }
+    return { tools: [...this.#tools.values()].map(({ name, description, parameters }) => ({ name, description, parameters })), problems };
+  }
+
+  /** Where a tool the model named lives, for progress messages. */
+  describe(name: string): { server: string; tool: string } | undefined {
+    const tool = this.#tools.get(name);
+    return tool && { server: tool.server.name, tool: tool.toolName };
+  }
+
+  /** Runs one tool call; failures come back as text for the model, not as exceptions. */
+  async call(name: string, argumentsJson: string, signal: AbortSignal): Promise<ToolOutcome> {
+    const tool = this.#tools.get(name);
+    if (!tool) return { ok: false, text: `There is no tool named "${name}". The tools are: ${[...this.#tools.keys()].join(', ') || 'none'}.` };
+    let args: unknown;
+    try {
+      args = argumentsJson.trim() ? JSON.parse(argumentsJson) : {};
+    } catch (error) {
+      return { ok: false, text: `The arguments for ${name} are not valid JSON (${(error as Error).message}). Call it again with a JSON object.` };
+    }
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      return { ok: false, text: `The arguments for ${name} must be a JSON object.` };
+    }
+    try {
+      const client = await this.#client(tool.server, signal);
+      const result = await client.callTool({ name: tool.toolName, arguments: args as Record<string, unknown> }, undefined, {
+        signal,
+        timeout: this.#limits.callTimeoutMs,
+      });
+      const text = this.#truncate(resultText(result));
+      return result.isError ? { ok: false, text: `The tool reported an error: ${text}` } : { ok: true, text };
+    } catch (error) {
+      signal.throwIfAborted();
+      this.#throwIfCredentialRefused(tool.server, error);
+      return { ok: false, text: `The tool ${tool.toolName} on MCP server "${tool.server.name}" failed: ${reason(error)}.` };
+    }
+  }
+
+  /** Closes every connection this turn opened. */
+  async close(): Promise<void> {
+    const clients = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.all(clients.map((pending) => pending.then((client) => client.close()).catch(() => {})));
+  }
+
+  async #listing(server: McpServerSpec, signal: AbortSignal): Promise<ListedTool[]> {
+    const key = `${server.name}\u0000${this.#options.owner}\u0000${createHash('sha256').update(this.#options.token ?? '').digest('base64url')}`;
+    const cached = this.#options.listings.get(key);
+    if (cached) return cached;
+    const client = await this.#client(server, signal);
+    const tools: ListedTool[] = [];
+    let cursor: string | undefined;
+    // A few pages at most: a server that pages forever is not waited for.
+    for (let page = 0; page < 10; page++) {
+      const result = await client.listTools(cursor ? { cursor } : undefined, { signal, timeout: this.#limits.listTimeoutMs });
+      for (const tool of result.tools) {
+        tools.push({ name: tool.name, description: tool.description ?? '', inputSchema: tool.inputSchema as Record<string, unknown> });
+      }
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    this.#options.listings.set(key, tools);
+    return tools;
+  }
+
+  #client(server: McpServerSpec, signal: AbortSignal): Promise<Client> {
+    let pending = this.#clients.get(server.name);
+    if (!pending) {
+      const headers = forwardedHeaders(server.url, this.#options.hubUrl, server.forwardHfToken ? this.#options.token : undefined, server.headers);
+      const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers } });
+      const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' });
+      pending = client.connect(transport, { signal, timeout: this.#limits.connectTimeoutMs }).then(() => client);
+      // A failed connection is not kept: the next use tries again.
+      pending.catch(() => this.#clients.delete(server.name));
+      this.#clients.set(server.name, pending);
+    }
+    return pending;
+  }
+
+  #throwIfCredentialRefused(server: McpServerSpec, error: unknown): void {
+    const status = error instanceof StreamableHTTPError ? error.code : undefined;
+    if (server.forwardHfToken && (status === 401 || status === 403)) {
+      throw new McpCredentialRefused(server.name, new URL(server.url).host, status);
+    }
+  }
+
+  #uniqueName(server: string, tool: string): string {
+    const base = `${server}__${tool}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+    let name = base;
+    for (let n = 2; this.#tools.has(name); n++) name = `${base.slice(0, 60)}_${n}`;
+    return name;
+  }
+
+  #truncate(text: string): string {
+    const max = this.#limits.maxResultChars;
+    return text.length <= max ? text : `${text.slice(0, max)}\n[truncated: ${text.length - max} more characters were left out]`;
+  }
+}
+
+/** The text of a tool result: text content as is, anything else described. */
+function resultText(result: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const item of (Array.isArray(result.content) ? result.content : []) as Array<Record<string, any>>) {
+    if (item.type === 'text') parts.push(String(item.text ?? ''));
+    else if (item.type === 'resource') parts.push(typeof item.resource?.text === 'string' ? item.resource.text : `[resource ${item.resource?.uri ?? ''}]`);
+    else if (item.type === 'resource_link') parts.push(`[link ${item.uri ?? ''}]`);
+    else parts.push(`[${item.type ?? 'content'}${item.mimeType ? ` ${item.mimeType}` : ''} left out]`);
+  }
+  if (parts.length === 0 && result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent));
+  return parts.join('\n');
+}
+
+/** Why an MCP request failed, in a few words and without any credential. */
+function reason(error: unknown): string {
+  if (error instanceof StreamableHTTPError) return `it answered HTTP ${error.code}`;
+  const name = (error as Error)?.name;
+  const message = String((error as Error)?.message ?? error);
+  if (/timed out|timeout/i.test(message) || name === 'TimeoutError') return 'it did not answer in time';
+  if (error instanceof TypeError && /fetch failed/i.test(message)) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return `it could not be reached${cause ? ` (${cause})` : ''}`;
+  }
+  return redact(message).slice(0, 200);
+}
