@@ -26,7 +26,9 @@ export type Reply =
   /** Accept the request and never answer. */
   | { hang: true }
   /** Stream these pieces, then cut the connection without finishing. */
-  | { breakAfter: string[] };
+  | { breakAfter: string[] }
+  /** Ask for these tool calls (each one's arguments streamed in two pieces), with optional text first. */
+  | { toolCalls: Array<{ name: string; arguments: string; id?: string }>; text?: string };
 
 export type Script = (request: RecordedRequest, index: number) => Reply | Promise<Reply>;
 
@@ -74,6 +76,7 @@ export async function startFakeRouter(script: Script = echoScript): Promise<Fake
 
 async function answer(res: ServerResponse, reply: Reply, stream: boolean, model: string): Promise<void> {
   if ('hang' in reply) return;
+  if ('toolCalls' in reply) return askForTools(res, reply, model);
   if ('status' in reply) {
     res.writeHead(reply.status, { 'Content-Type': 'application/json', ...reply.headers });
     res.end(JSON.stringify({ error: { message: reply.message ?? `error ${reply.status}`, type: 'error' } }));
@@ -110,5 +113,19 @@ async function answer(res: ServerResponse, reply: Reply, stream: boolean, model:
     return;
   }
   res.write(chunk({}, 'stop'));
+  res.end('data: [DONE]\n\n');
+}
+
+function askForTools(res: ServerResponse, reply: Extract<Reply, { toolCalls: unknown }>, model: string): void {
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+  const chunk = (delta: object, finish: string | null) =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  if (reply.text) res.write(chunk({ role: 'assistant', content: reply.text }, null));
+  for (const [index, call] of reply.toolCalls.entries()) {
+    const half = Math.floor(call.arguments.length / 2);
+    res.write(chunk({ tool_calls: [{ index, id: call.id ?? `call_${index}`, type: 'function', function: { name: call.name, arguments: call.arguments.slice(0, half) } }] }, null));
+    res.write(chunk({ tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] }, null));
+  }
+  res.write(chunk({}, 'tool_calls'));
   res.end('data: [DONE]\n\n');
 }
