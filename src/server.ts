@@ -5,8 +5,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { DefaultRequestHandler } from '@a2a-js/sdk/server';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import { TaskState } from '@a2a-js/sdk';
@@ -27,6 +25,7 @@ import { BoundedTaskStore, DEFAULT_TASK_LIMITS, type TaskStoreLimits } from './a
 import { routerModel, type RouterModelOptions } from './hf/inference.ts';
 import { toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { renderLandingPage } from './web/page.ts';
+import { allowAnyOrigin, limitBody, securityHeaders } from './web/http-middleware.ts';
 import { describeError, log } from './util/log.ts';
 import { redact } from './util/redact.ts';
 
@@ -110,21 +109,8 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
   const resourceMetadata = JSON.stringify(protectedResourceMetadata({ resource: resourceUrl, hubUrl: config.hubUrl, scopes: config.scopes, name: card.name }));
 
   const app = new Hono<CallerEnv>();
-  app.use(async (c, next) => {
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-  });
-  // Any origin may call: the credential is an explicit header, never an ambient cookie.
-  app.use(
-    cors({
-      origin: '*',
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'X-HF-Authorization', 'Content-Type', 'A2A-Version', 'A2A-Extensions', 'X-A2A-Extensions', 'If-None-Match'],
-      exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'A2A-Extensions', 'ETag'],
-      maxAge: 600,
-    }),
-  );
+  app.use(securityHeaders());
+  app.use(allowAnyOrigin());
 
   // Public routes.
   app.get('/', (c) => {
@@ -161,8 +147,8 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
     });
   }
 
-  app.post(JSONRPC_PATH, limitBody(jsonRpcTooLarge), jsonRpcEndpoint(requestHandler, card));
-  app.all(`${REST_PATH}/*`, limitBody(restTooLarge), restEndpoint(requestHandler, card, REST_PATH));
+  app.post(JSONRPC_PATH, limitBody(MAX_BODY_BYTES, jsonRpcTooLarge), jsonRpcEndpoint(requestHandler, card));
+  app.all(`${REST_PATH}/*`, limitBody(MAX_BODY_BYTES, restTooLarge), restEndpoint(requestHandler, card, REST_PATH));
 
   app.notFound((c) =>
     c.json({ error: { code: 404, status: 'NOT_FOUND', message: redact(`Nothing here: ${c.req.method} ${c.req.path}. The agent card is at /.well-known/agent-card.json.`) } }, 404),
@@ -172,10 +158,6 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
     return c.json({ error: { code: 500, status: 'INTERNAL', message: 'Internal error. The server log has the details.' } }, 500);
   });
   return app;
-}
-
-function limitBody(onError: (c: Context) => Response) {
-  return bodyLimit({ maxSize: MAX_BODY_BYTES, onError });
 }
 
 // The unread rest of an oversized body would be parsed as the next request, so the connection closes.

@@ -174,7 +174,8 @@ describe('--instance-scope connection (the default)', () => {
     for (let next = await bStream.next(); !next.done; next = await bStream.next()) {
       bEvents.push(next.value);
       const payload = next.value.payload;
-      if (payload?.$case === 'statusUpdate' && payload.value.status?.state === TaskState.TASK_STATE_WORKING) break;
+      const state = payload?.$case === 'statusUpdate' || payload?.$case === 'task' ? payload.value.status?.state : undefined;
+      if (state === TaskState.TASK_STATE_WORKING) break;
     }
     assert.equal(router.requests.length, first + 1, 'the second message waits for the first to finish');
     release();

@@ -48,7 +48,7 @@ export class AgentTaskExecutor implements AgentExecutor {
     this.#running.set(taskId, controller);
     const caller = request.context.user instanceof Caller ? request.context.user : undefined;
     try {
-      events.working();
+      if (request.task) events.working();
       const answer = this.#runner.run({
         agent,
         owner: caller?.userName ?? '',
@@ -102,14 +102,17 @@ class TaskEvents {
     private readonly contextId: string,
   ) {}
 
-  /** Every turn begins with the task, new or continued. */
+  /**
+   * Every turn begins with the task, new or continued. A new task that an agent will take starts out
+   * working: a separate "submitted" step would only cost every task one more event.
+   */
   start(existing: Task | undefined, message: Message, agent: string | undefined): void {
     this.bus.publish(
       AgentEvent.task(
         existing ?? {
           id: this.taskId,
           contextId: this.contextId,
-          status: status(TaskState.TASK_STATE_SUBMITTED, undefined),
+          status: status(agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, undefined),
           artifacts: [],
           history: [message],
           metadata: agent ? { agent } : {},

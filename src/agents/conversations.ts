@@ -50,19 +50,21 @@ export class Conversations {
    * lets the next one start. Turns that give up while waiting (aborted) still keep the order.
    */
   async acquire(key: string, signal: AbortSignal): Promise<() => void> {
-    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const previous = this.#queues.get(key);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => released);
+    const tail = previous ? previous.then(() => released) : released;
     this.#queues.set(key, tail);
     void tail.then(() => {
       if (this.#queues.get(key) === tail) this.#queues.delete(key);
     });
-    try {
-      await waitUnlessAborted(previous, signal);
-    } catch (error) {
-      release();
-      throw error;
+    if (previous) {
+      try {
+        await waitUnlessAborted(previous, signal);
+      } catch (error) {
+        release();
+        throw error;
+      }
     }
     return release;
   }

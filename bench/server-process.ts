@@ -1,0 +1,164 @@
+/**
+ * One server under test, in its own process, so its memory is its own. Each child is started as
+ * `node --import tsx <script>` rather than through the tsx CLI: the CLI runs the script in a node
+ * grandchild, and the pid we read /proc for must be the process that serves.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const READY = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/;
+const START_TIMEOUT_MS = 30_000;
+
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  url: string;
+  /** The last lines the server wrote to stderr, for error reports. */
+  recentLog(): string;
+  /** Live heap after a full collection, in bytes; only for servers started with `heapProbe`. */
+  liveHeap(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Preload bench/heap-probe.ts; it adds nothing to a request's path, but it is not how users start a server. */
+  heapProbe?: boolean;
+}
+
+export interface Memory {
+  /** Resident set size now, in bytes. */
+  rss: number;
+  /** Peak resident set size since the process started, in bytes. */
+  peak: number;
+}
+
+const children = new Set<ChildProcess>();
+
+// Whatever way the bench ends, no server outlives it.
+process.once('exit', () => {
+  for (const child of children) killGroup(child, 'SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+/** Starts a script under tsx and resolves once it logs the URL it listens on. */
+export function startServer(name: string, args: string[], { heapProbe = false }: StartOptions = {}): Promise<ServerProcess> {
+  const probe = heapProbe ? ['--expose-gc', '--import', pathToFileURL(path.join(ROOT, 'bench/heap-probe.ts')).href] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...probe, ...args], {
+    cwd: ROOT,
+    env: serverEnv(),
+    // Its own process group, so a stop also takes down anything the server spawned.
+    detached: true,
+    stdio: heapProbe ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+
+  const recent: string[] = [];
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      killGroup(child, 'SIGKILL');
+      reject(new Error(`${name} did not start: ${why}\n${recent.join('\n')}`));
+    };
+    const timer = setTimeout(() => fail(`no "url" log line within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    child.once('error', (error) => fail(error.message));
+    // 'close', not 'exit': by then every line the server wrote is in `recent`.
+    child.once('close', (code, signal) => fail(`exited with ${signal ?? code}`));
+
+    // Keep reading stderr for the whole run: a full pipe would stall the server.
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      const url = READY.exec(line)?.[1];
+      if (settled || url === undefined || child.pid === undefined) return;
+      if (hasChildren(child.pid)) return fail('it serves from a child process, so its memory would not be measured');
+      settled = true;
+      clearTimeout(timer);
+      resolve({ name, pid: child.pid, url, recentLog: () => recent.join('\n'), liveHeap: () => askHeap(child), stop: () => stop(child) });
+    });
+  });
+}
+
+/** Reads VmRSS and VmHWM from /proc/<pid>/status. */
+export function readMemory(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kib('VmRSS'), peak: kib('VmHWM') };
+}
+
+function askHeap(child: ChildProcess): Promise<number> {
+  if (!child.connected) return Promise.reject(new Error('the server was started without the heap probe'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no answer from the heap probe')), 10_000);
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      resolve((message as { heapUsed: number }).heapUsed);
+    });
+    child.send('heap');
+  });
+}
+
+/** Whether the process has children: then it is a launcher (like the tsx CLI), not the server. */
+function hasChildren(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '';
+  } catch {
+    return false; // kernels without CONFIG_PROC_CHILDREN: cannot tell, trust the spawn
+  }
+}
+
+/** Polls memory every 200 ms until stopped; returns the highest resident size seen. */
+export function sampleMemory(pid: number): { stop(): number } {
+  let peak = 0;
+  const poll = () => {
+    const memory = readMemory(pid);
+    peak = Math.max(peak, memory.rss, memory.peak);
+  };
+  poll();
+  const timer = setInterval(poll, 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      poll();
+      return peak;
+    },
+  };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      killGroup(child, 'SIGKILL'); // anything left in the group
+      resolve();
+    });
+    killGroup(child, 'SIGTERM');
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** Our server reads its settings from the environment too; clear them so it runs with defaults and auth off. */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('FAST_AGENT_') || key === 'SPACE_HOST' || key === 'HF_TOKEN') delete env[key];
+  }
+  return env;
+}
