@@ -239,6 +239,41 @@ describe('the caller\'s token is the one the model call carries', () => {
     assert.equal(router.requests.slice(before)[0]!.headers.authorization, `Bearer ${ALICE}`);
   });
 
+  test('work that goes on after the response (a non-blocking send) still carries the caller\'s token', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    router.script = async (request) => {
+      await released;
+      return { text: `You said: ${request.body.messages.at(-1).content}` };
+    };
+    const before = router.requests.length;
+    const response = await rawRequest(
+      server.url,
+      'POST',
+      '/a2a/jsonrpc',
+      { Authorization: `Bearer ${ALICE}`, 'A2A-Version': '1.0' },
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'SendMessage',
+        params: { message: { messageId: 'later', role: 'ROLE_USER', parts: [{ text: 'answer me later' }], metadata: { agent: 'model' } }, configuration: { returnImmediately: true } },
+      }),
+    );
+    const task = JSON.parse(response.body).result.task;
+    assert.equal(task.status.state, 'TASK_STATE_WORKING', 'the response came back before the model answered');
+    release();
+    const client = await clientFor(server.url, 'jsonrpc', ALICE);
+    let done: Task | undefined;
+    for (let i = 0; i < 200 && done?.status?.state !== TaskState.TASK_STATE_COMPLETED; i++) {
+      done = await client.getTask({ id: task.id, tenant: '', historyLength: undefined });
+      if (done.status?.state !== TaskState.TASK_STATE_COMPLETED) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(done?.status?.state, TaskState.TASK_STATE_COMPLETED);
+    assert.equal(artifactText(done!), 'You said: answer me later');
+    assert.equal(router.requests.slice(before)[0]!.headers.authorization, `Bearer ${ALICE}`);
+    router.script = (request) => ({ text: `You said: ${request.body.messages.at(-1).content}` });
+  });
+
   test('the server\'s own HF_TOKEN never reached the router', () => {
     assert.ok(router.requests.length > 0);
     for (const request of router.requests) assert.notEqual(request.headers.authorization, `Bearer ${SERVER_TOKEN}`);

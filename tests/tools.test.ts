@@ -120,6 +120,22 @@ describe('the tool loop', () => {
     assert.ok(mcp.requests.every((r) => r.hfAuthorization === undefined));
   });
 
+  test('a caller who authenticates with X-HF-Authorization has that token forwarded to the MCP server too', async () => {
+    const erin = fakeToken('erin');
+    hub.users.set(erin, { name: 'erin' });
+    router.script = toolThenAnswer({ name: 'hub__search_models', arguments: '{"query":"via space header"}' });
+    const before = mcp.requests.length;
+    const response = await fetch(`${server.url}/a2a/jsonrpc`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'A2A-Version': '1.0', 'X-HF-Authorization': `Bearer ${erin}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'e1', role: 'ROLE_USER', parts: [{ text: 'search' }] } } }),
+    });
+    assert.equal((await response.json()).result.task.status.state, 'TASK_STATE_COMPLETED');
+    const seen = mcp.requests.slice(before);
+    assert.ok(seen.some((r) => r.method === 'tools/call'));
+    assert.ok(seen.every((r) => r.authorization === `Bearer ${erin}`));
+  });
+
   test('listings are cached per caller: a second turn lists nothing, and a turn without a tool call opens no connection', async () => {
     router.script = () => ({ text: 'no tools needed' });
     const before = mcp.requests.length;
