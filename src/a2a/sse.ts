@@ -1,16 +1,19 @@
 /**
- * Server-Sent Events for both bindings: one JSON object per `data:` line, pulled from the SDK's
- * event stream one at a time (so a slow reader slows the producer instead of growing a buffer).
+ * Server-Sent Events for both bindings: one JSON object per `data:` line.
  *
  * The first event is read before the response starts, so a request that fails at once gets a
- * normal error response with a proper status instead of a 200 stream holding one error. While the
- * agent is quiet a comment line goes out every few seconds, so proxies do not close the stream.
- * When the client goes away the SDK's stream is closed, which detaches it from the task.
+ * normal error response with a proper status instead of a 200 stream holding one error.
+ *
+ * After that the SDK's stream is read as fast as it produces, whatever the client does: for a
+ * streamed send, reading it is what records the task's progress in the task store, so a client
+ * that goes away or reads slowly must not stop or delay that. A client that falls too far behind is
+ * disconnected (it can subscribe again); a client that leaves a subscription just stops it. A
+ * comment line goes out every few seconds so proxies keep a quiet stream open.
  */
 import type { Context } from 'hono';
 
 const encoder = new TextEncoder();
-const HEARTBEAT = Symbol('heartbeat');
+const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream',
@@ -25,7 +28,11 @@ export interface SseOptions<T> {
   errorJson: (error: unknown) => unknown;
   /** The response for a stream that fails before its first event. */
   failEarly: (error: unknown) => Response;
+  /** Keep reading the events after the client has gone (true for sends, false for subscriptions). */
+  drainAfterClientLeaves: boolean;
   heartbeatMs?: number;
+  /** Events a client may fall behind by before it is disconnected. */
+  maxBehind?: number;
 }
 
 export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, options: SseOptions<T>): Promise<Response> {
@@ -37,48 +44,62 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
     return options.failEarly(error);
   }
 
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  let pending: Promise<IteratorResult<T>> | undefined;
-  let finished = first.done === true;
+  const maxBehind = options.maxBehind ?? 1_000;
+  let client: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let clientGone = false;
+
+  const send = (bytes: Uint8Array) => {
+    if (!client || clientGone) return;
+    if ((client.desiredSize ?? 0) < -maxBehind) {
+      send(frame(options.errorJson(new Error('The client fell too far behind this stream; subscribe to the task again to catch up.')), 'error'));
+      closeClient();
+      return;
+    }
+    client.enqueue(bytes);
+  };
+  const closeClient = () => {
+    if (clientGone) return;
+    clientGone = true;
+    try {
+      client?.close();
+    } catch {
+      // The client already cancelled.
+    }
+  };
+
+  const pump = async () => {
+    const heartbeat = setInterval(() => send(KEEP_ALIVE), options.heartbeatMs ?? 15_000);
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        if (clientGone && !options.drainAfterClientLeaves) break;
+        send(frame(options.toJson(next.value)));
+      }
+    } catch (error) {
+      send(frame(options.errorJson(error), 'error'));
+    } finally {
+      clearInterval(heartbeat);
+      closeClient();
+    }
+  };
 
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      if (!first.done) controller.enqueue(frame(options.toJson(first.value)));
-      if (finished) controller.close();
-    },
-    async pull(controller) {
-      pending ??= iterator.next();
-      let timer: NodeJS.Timeout | undefined;
-      const heartbeat = new Promise<typeof HEARTBEAT>((resolve) => (timer = setTimeout(resolve, heartbeatMs, HEARTBEAT)));
-      try {
-        const next = await Promise.race([pending, heartbeat]);
-        if (next === HEARTBEAT) {
-          controller.enqueue(encoder.encode(': keep-alive\n\n'));
-          return;
-        }
-        pending = undefined;
-        if (next.done) {
-          finished = true;
-          controller.close();
-        } else {
-          controller.enqueue(frame(options.toJson(next.value)));
-        }
-      } catch (error) {
-        finished = true;
-        controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(options.errorJson(error))}\n\n`));
-        controller.close();
-      } finally {
-        clearTimeout(timer);
+      client = controller;
+      if (first.done) {
+        closeClient();
+        return;
       }
+      controller.enqueue(frame(options.toJson(first.value)));
+      void pump();
     },
-    async cancel() {
-      // The client left: release the SDK's subscription (the task itself runs on).
-      if (!finished) await iterator.return?.();
+    cancel() {
+      clientGone = true;
+      if (!options.drainAfterClientLeaves) void iterator.return?.();
     },
   });
   return c.body(body, 200, SSE_HEADERS);
 }
 
-function frame(json: unknown): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify(json)}\n\n`);
+function frame(json: unknown, event?: string): Uint8Array {
+  return encoder.encode(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(json)}\n\n`);
 }

@@ -10,7 +10,8 @@ import {
   RestTransportFactory,
 } from '@a2a-js/sdk/client';
 import { LegacyJsonRpcTransport, parseLegacyAgentCard } from '@a2a-js/sdk/compat/v0_3/client';
-import { Role, type Message, type SendMessageRequest } from '@a2a-js/sdk';
+import assert from 'node:assert/strict';
+import { Role, type Message, type SendMessageRequest, type TaskArtifactUpdateEvent } from '@a2a-js/sdk';
 import {
   ClientFactory as ClientFactoryV03,
   ClientFactoryOptions as ClientFactoryOptionsV03,
@@ -87,4 +88,12 @@ export function artifactText(task: { artifacts?: Array<{ parts: Array<{ content?
     .flatMap((artifact) => artifact.parts)
     .map((part) => (part.content?.$case === 'text' ? String(part.content.value) : ''))
     .join('');
+}
+
+/** One answer's artifact chunks: together they are `text`; the first is new, the rest append, and only the last is marked last. */
+export function assertChunks(chunks: TaskArtifactUpdateEvent[], text: string): void {
+  assert.ok(chunks.length > 0, 'at least one chunk');
+  assert.equal(chunks.map((chunk) => artifactText({ artifacts: [chunk.artifact!] })).join(''), text);
+  assert.deepEqual(chunks.map((chunk) => chunk.append), chunks.map((_, i) => i > 0));
+  assert.deepEqual(chunks.map((chunk) => chunk.lastChunk), chunks.map((_, i) => i === chunks.length - 1));
 }
