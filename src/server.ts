@@ -7,7 +7,6 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { DefaultRequestHandler } from '@a2a-js/sdk/server';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
-import { TaskState } from '@a2a-js/sdk';
 import type { Config } from './config.ts';
 import { loadAgentCards, type AgentSpec } from './agents/card-file.ts';
 import { Conversations } from './agents/conversations.ts';
@@ -18,6 +17,7 @@ import { HubTokenVerifier, type HubVerifierOptions } from './auth/hub-verifier.t
 import { requireHfToken } from './auth/middleware.ts';
 import { protectedResourceMetadata } from './auth/resource-metadata.ts';
 import { buildAgentCard, isLegacyVersion, JSONRPC_PATH, REST_PATH, serveCards, type ServedCard } from './a2a/card.ts';
+import { ScopedEventBuses } from './a2a/event-buses.ts';
 import { AgentTaskExecutor } from './a2a/executor.ts';
 import { jsonRpcEndpoint } from './a2a/jsonrpc.ts';
 import { restEndpoint } from './a2a/rest.ts';
@@ -49,6 +49,7 @@ export interface RunningServer {
   /** The base URL the server listens on, e.g. http://127.0.0.1:7860 */
   url: string;
   taskStore: BoundedTaskStore;
+  eventBuses: ScopedEventBuses;
   close(): Promise<void>;
 }
 
@@ -67,12 +68,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
 
   const taskStore = new BoundedTaskStore(options.taskLimits ?? DEFAULT_TASK_LIMITS);
-  app = buildApp(config, agents, { ...options, baseUrl: config.publicUrl ?? listenUrl, taskStore });
+  const eventBuses = new ScopedEventBuses();
+  app = buildApp(config, agents, { ...options, baseUrl: config.publicUrl ?? listenUrl, taskStore, eventBuses });
   log.info('serving agents', { url: listenUrl, agents: agents.map((agent) => agent.name).join(','), auth: config.auth });
 
   return {
     url: listenUrl,
     taskStore,
+    eventBuses,
     close: () =>
       new Promise((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -84,9 +87,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 interface AppParts extends Pick<ServerOptions, 'modelOptions' | 'verifierOptions' | 'mcpLimits'> {
   baseUrl: string;
   taskStore: BoundedTaskStore;
+  eventBuses: ScopedEventBuses;
 }
 
-export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, modelOptions, verifierOptions, mcpLimits }: AppParts): Hono<CallerEnv> {
+export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, eventBuses, modelOptions, verifierOptions, mcpLimits }: AppParts): Hono<CallerEnv> {
   const authOn = config.auth === 'huggingface';
   const modelFor = (agent: AgentSpec): ChatModel =>
     agent.model.kind === 'passthrough'
@@ -99,9 +103,10 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
     mcpLimits,
   });
   const card = buildAgentCard({ baseUrl, agents, auth: authOn ? { hubUrl: config.hubUrl, scopes: config.scopes } : undefined });
-  // A task waiting for the caller's credential keeps no event bus alive: the caller sends again.
-  const requestHandler = new DefaultRequestHandler(card, taskStore, new AgentTaskExecutor(runner), undefined, undefined, undefined, undefined, undefined, {
-    keepBusAliveStates: [TaskState.TASK_STATE_INPUT_REQUIRED],
+  // No task keeps its event bus once its execution ends: this executor never pauses a task for
+  // input, and one waiting for the caller's credential runs again when the caller sends again.
+  const requestHandler = new DefaultRequestHandler(card, taskStore, new AgentTaskExecutor(runner), eventBuses, undefined, undefined, undefined, undefined, {
+    keepBusAliveStates: [],
   });
   const cards = serveCards(card);
   const page = renderLandingPage({ baseUrl, agents, authRequired: authOn });

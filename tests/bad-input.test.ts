@@ -93,6 +93,23 @@ describe('JSON-RPC binding', () => {
     assert.equal(json.error.code, -32001);
   });
 
+  test('a tenant in params that is not a short plain name is invalid params (-32602)', async () => {
+    const { json } = await rpc({ jsonrpc: '2.0', id: 12, method: 'SendMessage', params: { ...sendParams(), tenant: 'x'.repeat(5000) } });
+    assert.equal(json.error.code, -32602);
+    const { json: typed } = await rpc({ jsonrpc: '2.0', id: 13, method: 'GetTask', params: { id: 'x', tenant: 42 } });
+    assert.equal(typed.error.code, -32602);
+  });
+
+  test('no event bus outlives its task, whatever the tenant', async () => {
+    for (let i = 0; i < 20; i++) {
+      await rest('POST', `/tenant-${i}/message:send`, JSON.stringify(sendParams()));
+      await rpc({ jsonrpc: '2.0', id: i, method: 'SendMessage', params: { ...sendParams(), tenant: `rpc-${i}` } });
+    }
+    // A bus is released when its executor settles, just after the response; give it a moment.
+    for (let i = 0; i < 100 && server.eventBuses.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(server.eventBuses.size, 0);
+  });
+
   test('an unsupported protocol version is refused (-32009)', async () => {
     const { json } = await rpc({ jsonrpc: '2.0', id: 8, method: 'SendMessage', params: sendParams() }, { 'Content-Type': 'application/json', 'A2A-Version': '9.9' });
     assert.equal(json.error.code, -32009);
@@ -176,6 +193,12 @@ describe('HTTP+JSON binding', () => {
     const { status, json } = await rest('POST', '/message:send', JSON.stringify(sendParams('y'.repeat(1024 * 1024 + 10))));
     assert.equal(status, 413);
     assert.equal(json.error.code, 413);
+  });
+
+  test('a tenant that is not a short plain name is refused (400)', async () => {
+    const long = 't'.repeat(65);
+    assert.equal((await rest('POST', `/${long}/message:send`, JSON.stringify(sendParams()))).status, 400);
+    assert.equal((await rest('GET', '/bad%20tenant/tasks')).status, 400);
   });
 
   test('the same operations work under a tenant prefix', async () => {

@@ -34,7 +34,7 @@ import {
 } from '@a2a-js/sdk/errors';
 import { ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { CallerEnv } from '../auth/caller.ts';
-import { isJsonContentType } from './content-type.ts';
+import { isJsonContentType, isValidTenant } from './request-checks.ts';
 import { sseResponse } from './sse.ts';
 import { describeError, log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
@@ -98,6 +98,9 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
 
     const route = matchRestPath(c.req.path.slice(mountPath.length));
     if (!route) return error(404, errorBody(404, 'NOT_FOUND', `There is no A2A operation at ${c.req.method} ${c.req.path}.`));
+    if (route.tenant && !isValidTenant(route.tenant)) {
+      return error(400, errorBody(400, 'INVALID_ARGUMENT', 'A tenant must be 1-64 letters, digits, ".", "_" or "-".'));
+    }
     const allowed = METHODS[route.operation];
     if (!allowed.includes(c.req.method)) {
       return json(405, errorBody(405, 'METHOD_NOT_ALLOWED', `Use ${allowed.join(' or ')} for this operation.`), { Allow: allowed.join(', ') });

@@ -99,7 +99,7 @@ export class BoundedTaskStore implements TaskStore {
 }
 
 /** Who may see a task: the tenant and the authenticated caller (anonymous callers share one scope). */
-function scopeOf(context: ServerCallContext): string {
+export function scopeOf(context: ServerCallContext): string {
   return `${context.tenant ?? ''}${SEP}${context.user?.userName ?? ''}`;
 }
 
