@@ -26,6 +26,8 @@ export interface Config {
   scopes: string[];
   /** The server's own token: used only while inbound auth is off. */
   serverToken: string | undefined;
+  /** Running on a Hugging Face Space (SPACE_HOST is set). */
+  onSpace: boolean;
   hubUrl: string;
   inferenceUrl: string;
 }
@@ -72,6 +74,10 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   const resourceUrl =
     optionalUrl('FAST_AGENT_OAUTH_RESOURCE_URL', env.FAST_AGENT_OAUTH_RESOURCE_URL) ?? spaceUrl(env.SPACE_HOST);
 
+  const scopes = (nonEmpty(env.FAST_AGENT_OAUTH_SCOPES) ?? 'inference-api').split(/[\s,]+/).filter(Boolean);
+  const badScope = scopes.find((scope) => !/^[A-Za-z0-9._:/-]+$/.test(scope));
+  if (badScope !== undefined) throw new ConfigError(`FAST_AGENT_OAUTH_SCOPES has a scope with characters a scope cannot have: ${JSON.stringify(badScope)}`);
+
   return {
     host: flags.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
     port: parsePort(flags.port ?? nonEmpty(env.PORT) ?? '7860'),
@@ -81,8 +87,9 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     auth: authMode ? 'huggingface' : 'off',
     resourceUrl,
     publicUrl: optionalUrl('FAST_AGENT_PUBLIC_URL', env.FAST_AGENT_PUBLIC_URL) ?? resourceUrl,
-    scopes: (nonEmpty(env.FAST_AGENT_OAUTH_SCOPES) ?? 'inference-api').split(/[\s,]+/).filter(Boolean),
+    scopes,
     serverToken: nonEmpty(env.HF_TOKEN),
+    onSpace: nonEmpty(env.SPACE_HOST) !== undefined,
     hubUrl: optionalUrl('HF_ENDPOINT', env.HF_ENDPOINT) ?? 'https://huggingface.co',
     inferenceUrl: optionalUrl('HF_INFERENCE_ENDPOINT', env.HF_INFERENCE_ENDPOINT) ?? 'https://router.huggingface.co',
   };

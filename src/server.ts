@@ -5,7 +5,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { DefaultRequestHandler } from '@a2a-js/sdk/server';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import type { Config } from './config.ts';
 import { loadAgentCards, type AgentSpec } from './agents/card-file.ts';
@@ -19,6 +18,7 @@ import { protectedResourceMetadata } from './auth/resource-metadata.ts';
 import { buildAgentCard, isLegacyVersion, JSONRPC_PATH, REST_PATH, serveCards, type ServedCard } from './a2a/card.ts';
 import { ScopedEventBuses } from './a2a/event-buses.ts';
 import { AgentTaskExecutor } from './a2a/executor.ts';
+import { AgentRequestHandler } from './a2a/request-handler.ts';
 import { jsonRpcEndpoint } from './a2a/jsonrpc.ts';
 import { restEndpoint } from './a2a/rest.ts';
 import { BoundedTaskStore, DEFAULT_TASK_LIMITS, type TaskStoreLimits } from './a2a/task-store.ts';
@@ -63,6 +63,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const server = await listen(config, (request) => app!.fetch(request));
   const { port } = server.address() as AddressInfo;
   const listenUrl = `http://${urlHost(config.host)}:${port}`;
+  if (config.onSpace && config.auth === 'off' && config.serverToken) {
+    log.warn('FAST_AGENT_SERVE_OAUTH is not set on this Space, so every caller works with the Space\'s own HF_TOKEN and spends its quota; set FAST_AGENT_SERVE_OAUTH=huggingface to make callers use their own tokens');
+  }
   if (!config.publicUrl && isWildcard(config.host)) {
     log.warn('no public URL is configured, so the agent card advertises the loopback address; set FAST_AGENT_PUBLIC_URL', { listenUrl });
   }
@@ -103,11 +106,7 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
     mcpLimits,
   });
   const card = buildAgentCard({ baseUrl, agents, auth: authOn ? { hubUrl: config.hubUrl, scopes: config.scopes } : undefined });
-  // No task keeps its event bus once its execution ends: this executor never pauses a task for
-  // input, and one waiting for the caller's credential runs again when the caller sends again.
-  const requestHandler = new DefaultRequestHandler(card, taskStore, new AgentTaskExecutor(runner), eventBuses, undefined, undefined, undefined, undefined, {
-    keepBusAliveStates: [],
-  });
+  const requestHandler = new AgentRequestHandler(card, taskStore, new AgentTaskExecutor(runner), eventBuses);
   const cards = serveCards(card);
   const page = renderLandingPage({ baseUrl, agents, authRequired: authOn });
   const resourceUrl = config.resourceUrl ?? baseUrl;

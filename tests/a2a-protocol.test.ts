@@ -127,6 +127,18 @@ for (const binding of ['jsonrpc', 'rest'] as Binding[]) {
       assert.equal(got.status?.state, TaskState.TASK_STATE_CANCELED);
     });
 
+    test('send: a second message for a task that is still working is refused until the first ends', async () => {
+      const stream = client.sendMessageStream(userMessage('busy', { metadata: { agent: 'slow' } }));
+      const first = await stream.next();
+      const task = first.value!.payload!.value as Task;
+      await assert.rejects(client.sendMessage(userMessage('me too', { taskId: task.id, contextId: task.contextId })), /still working on an earlier message/);
+      for await (const _ of stream) {
+        // let the first turn finish
+      }
+      const done = await client.getTask({ id: task.id, tenant: '', historyLength: undefined });
+      assert.equal(done.status?.state, TaskState.TASK_STATE_COMPLETED);
+    });
+
     test('cancel: a finished task cannot be canceled', async () => {
       const task = asTask(await client.sendMessage(userMessage('done already')));
       await assert.rejects(client.cancelTask({ id: task.id, tenant: '', metadata: {} }), /not cancelable/i);

@@ -79,6 +79,20 @@ describe('caching', () => {
     assert.equal((await send(server, token)).status, 200, 'a token that became valid works after the negative entry expires');
   });
 
+  test('only so many new tokens are checked at once; the rest get 503 and may retry', async () => {
+    const small = await startTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url }, verifierOptions: { maxConcurrentChecks: 2 } });
+    try {
+      const tokens = Array.from({ length: 5 }, (_, i) => fakeToken(`crowd${i}`));
+      for (const token of tokens) hub.users.set(token, { name: token.slice(0, 10) });
+      hub.mode = { kind: 'normal', delayMs: 200 };
+      const statuses = (await Promise.all(tokens.map((token) => send(small, token)))).map((r) => r.status).sort();
+      hub.mode = { kind: 'normal' };
+      assert.deepEqual(statuses, [200, 200, 503, 503, 503]);
+    } finally {
+      await small.close();
+    }
+  });
+
   test('a token past its expiresAt is checked again even inside the cache lifetime', async () => {
     const token = fakeToken('short');
     hub.users.set(token, { name: 'short', expiresAt: new Date(clock.now + 1_000).toISOString() });
@@ -100,7 +114,7 @@ describe('failing closed', () => {
   let server: RunningServer;
   before(async () => {
     hub = await startFakeHub();
-    server = await startTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url }, verifierOptions: { timeoutMs: 300 } });
+    server = await startTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url }, verifierOptions: { timeoutMs: 300, now: () => clock.now } });
   });
   after(async () => {
     await server.close();
@@ -129,9 +143,35 @@ describe('failing closed', () => {
       const body = JSON.parse(response.body);
       assert.match(body.error.message, message);
       assert.match(body.error.message, /Nothing was run/);
+      advance(301_000); // past any pause a rate-limiting Hub asked for
       assert.equal((await send(server, token)).status, 200, 'the failure was not cached: the next check passes');
     });
   }
+
+  test('while the Hub rate-limits, new tokens are not sent to it until its Retry-After has passed', async () => {
+    hub.mode = { kind: 'status', status: 429, retryAfter: '60' };
+    assert.equal((await send(server, fakeToken('first'))).status, 503);
+    hub.mode = { kind: 'normal' };
+    const token = fakeToken('patient');
+    hub.users.set(token, { name: 'patient' });
+    const before = hub.checks.length;
+    const paused = await send(server, token);
+    assert.equal(paused.status, 503);
+    assert.equal(paused.headers['retry-after'], '60');
+    assert.equal(hub.checks.length, before, 'the Hub was not asked');
+    advance(61_000);
+    assert.equal((await send(server, token)).status, 200);
+  });
+
+  test('a value not shaped like a Hugging Face token is refused without asking the Hub', async () => {
+    const before = hub.checks.length;
+    for (const value of ['abc', 'sk-proj-1234567890abcdef', 'hf_short', `hf_${'a'.repeat(300)}`]) {
+      const response = await send(server, value);
+      assert.equal(response.status, 401, value);
+      assert.match(JSON.parse(response.body).error.message, /not shaped like a Hugging Face token/);
+    }
+    assert.equal(hub.checks.length, before);
+  });
 
   test('a Hub that cannot be reached at all is a 503, and the server keeps serving', async () => {
     const closedPort = await new Promise<number>((resolve) => {

@@ -48,9 +48,11 @@ before(async () => {
       'tooling.md': tooling('tooling', { default: true }),
       'looping.md': tooling('looping', { request_params: { max_iterations: 3 } }),
       'broken.md': card({ name: 'broken', model: 'hf.acme/tool-user', use_history: false, mcp_connect: { gone: { target: 'http://127.0.0.1:1/mcp' } } }),
+      // Same server name as the tooling agent's, another server: listings must not mix them up.
+      'namesake.md': card({ name: 'namesake', model: 'hf.acme/tool-user', use_history: false, mcp_connect: { hub: { target: 'http://127.0.0.1:1/other-mcp' } } }),
     },
     env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url, HF_INFERENCE_ENDPOINT: router.url, HF_TOKEN: SERVER_TOKEN },
-    mcpLimits: { maxResultChars: MAX_RESULT, callTimeoutMs: 1_500 },
+    mcpLimits: { maxResultChars: MAX_RESULT, callTimeoutMs: 1_500, maxResponseBytes: 1_000_000 },
   });
   alice = await clientFor(server.url, 'jsonrpc', ALICE);
 });
@@ -102,7 +104,7 @@ describe('the tool loop', () => {
     const calls = modelRequests().slice(before);
     assert.equal(calls.length, 2, 'one model request to choose the tool, one after its result');
     const offered = calls[0]!.body.tools.map((t: { type: string; function: { name: string } }) => `${t.type}:${t.function.name}`);
-    assert.deepEqual(offered.sort(), ['function:hub__fail', 'function:hub__huge', 'function:hub__search_models', 'function:hub__slow']);
+    assert.deepEqual(offered.sort(), ['function:hub__enormous', 'function:hub__fail', 'function:hub__huge', 'function:hub__search_models', 'function:hub__slow']);
     assert.deepEqual(calls[0]!.body.tools.find((t: { function: { name: string } }) => t.function.name === 'hub__search_models').function.parameters.required, ['query']);
     const followUp = calls[1]!.body.messages.slice(-2);
     assert.equal(followUp[0].role, 'assistant');
@@ -142,7 +144,7 @@ describe('the tool loop', () => {
     const { task } = await stream(alice, 'just chat');
     assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED);
     assert.equal(mcp.requests.length, before, 'no MCP request at all');
-    assert.ok(modelRequests().at(-1)!.body.tools.length === 4, 'the cached tools were still offered');
+    assert.ok(modelRequests().at(-1)!.body.tools.length === 5, 'the cached tools were still offered');
   });
 
   test('the cache never crosses callers: Bob\'s turn lists the tools again, with Bob\'s token', async () => {
@@ -219,6 +221,21 @@ describe('tool failures', () => {
     const toolMessage = modelRequests().slice(before)[1]!.body.messages.at(-1);
     assert.ok(toolMessage.content.length < MAX_RESULT + 200);
     assert.match(toolMessage.content, new RegExp(`\\[truncated: ${HUGE_RESULT_CHARS - MAX_RESULT} more characters were left out\\]$`));
+  });
+
+  test('a response too large to read is abandoned, and the model is told so', async () => {
+    router.script = toolThenAnswer({ name: 'hub__enormous', arguments: '{}' });
+    const { task } = await stream(alice, 'enormous');
+    assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED);
+    assert.match(artifactText(task), /enormous on MCP server "hub" failed: it sent more than 1000000 bytes/);
+  });
+
+  test('two agents whose MCP servers share a name do not share a tool listing', async () => {
+    router.script = () => ({ text: 'answered' });
+    const { events, task } = await stream(alice, 'hello', { agent: 'namesake' });
+    assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED);
+    assert.ok(progressTexts(events).some((t) => /MCP server "hub" \(127\.0\.0\.1:1\) is unavailable/.test(t)), progressTexts(events).join(' | '));
+    assert.equal(modelRequests().at(-1)!.body.tools, undefined, 'the other agent\'s "hub" tools were not offered');
   });
 
   test('a tool that takes too long is stopped and the model is told so', async () => {

@@ -18,15 +18,11 @@ const FLUSH_MS = 50;
 
 export class AgentTaskExecutor implements AgentExecutor {
   readonly #runner: AgentRunner;
-  /** Turns in flight, so cancel can abort the model call of exactly that task. */
-  readonly #running = new Map<string, AbortController>();
+  /** Turns in flight, so cancel can abort the model and tool calls of exactly that task. */
+  readonly #running = new Map<string, { controller: AbortController; contextId: string }>();
 
   constructor(runner: AgentRunner) {
     this.#runner = runner;
-  }
-
-  get inFlight(): number {
-    return this.#running.size;
   }
 
   execute = async (request: RequestContext, bus: ExecutionEventBus): Promise<void> => {
@@ -47,7 +43,7 @@ export class AgentTaskExecutor implements AgentExecutor {
     }
 
     const controller = new AbortController();
-    this.#running.set(taskId, controller);
+    this.#running.set(taskId, { controller, contextId });
     const caller = request.context.user instanceof Caller ? request.context.user : undefined;
     try {
       if (request.task) events.working();
@@ -87,9 +83,10 @@ export class AgentTaskExecutor implements AgentExecutor {
     const running = this.#running.get(taskId);
     if (running) {
       // execute() sees the abort, stops the model call and publishes the canceled status itself.
-      running.abort(new DOMException('The task was canceled.', 'AbortError'));
+      running.controller.abort(new DOMException('The task was canceled.', 'AbortError'));
       return;
     }
+    // A bus with no turn behind it (the turn has just ended): say canceled so the cancel can finish.
     bus.publish(AgentEvent.statusUpdate({ taskId, contextId: '', status: status(TaskState.TASK_STATE_CANCELED, undefined), metadata: {} }));
   };
 }

@@ -79,12 +79,18 @@ export class AgentRunner {
       const model = this.#models.get(agent.name)!;
       let answer = '';
       for (let round = 0; ; round++) {
+        signal.throwIfAborted();
         const lastRound = round >= agent.maxIterations;
         if (lastRound && offered.length > 0) messages.push({ role: 'user', content: LAST_ROUND });
         let text = '';
         const calls: ToolCall[] = [];
         for await (const event of model.stream({ messages, tools: lastRound ? [] : offered, temperature: agent.temperature, maxTokens: agent.maxTokens, signal, token })) {
           if (event.type === 'text') {
+            // Text from an earlier round (before a tool call) and this one are separate paragraphs.
+            if (!text && answer && !/\s$/.test(answer)) {
+              answer += '\n\n';
+              yield { type: 'text', text: '\n\n' };
+            }
             text += event.text;
             yield event;
           } else {

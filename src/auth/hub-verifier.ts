@@ -4,6 +4,10 @@
  * cached under a hash of the token (never the token itself): accepted tokens for minutes, rejected
  * ones for seconds; concurrent checks of one token share one request. The check fails closed: a Hub
  * that cannot answer is an error, never a pass.
+ *
+ * Random strings must not spend that shared budget: a value that is not shaped like a Hugging Face
+ * token is refused without asking, only so many checks run at once, and once the Hub says it is
+ * rate-limiting, no new token is sent to it until the time it gave has passed.
  */
 import { createHash } from 'node:crypto';
 import { BoundedMap } from '../util/bounded-map.ts';
@@ -12,16 +16,13 @@ export interface HubIdentity {
   /** The account's stable id (survives renames); the name when the Hub gives no id. */
   id: string;
   name: string;
-  /** `user`, `org` or `app`. */
-  type: string;
-  orgs: string[];
   /** For fine-grained tokens, the global permissions they carry; undefined when not restricted. */
   permissions: string[] | undefined;
   /** Epoch ms after which the token is no longer valid, when the Hub says. */
   expiresAt: number | undefined;
 }
 
-/** The Hub said this token is not valid. */
+/** This token is not valid; the message says why, in a few words. */
 export class TokenRejected extends Error {
   override name = 'TokenRejected';
 }
@@ -32,6 +33,8 @@ export class HubUnavailable extends Error {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+    /** The Hub itself said it is rate-limiting this server. */
+    readonly rateLimited = false,
   ) {
     super(message);
   }
@@ -43,8 +46,13 @@ export interface HubVerifierOptions {
   rejectedTtlMs?: number;
   maxEntries?: number;
   timeoutMs?: number;
+  /** Token checks waiting on the Hub at once; more are turned away with 503. */
+  maxConcurrentChecks?: number;
   now?: () => number;
 }
+
+/** User access tokens (`hf_...`) and OAuth access tokens (`hf_oauth_...`). */
+const TOKEN_SHAPE = /^hf_[A-Za-z0-9_]{8,250}$/;
 
 export class HubTokenVerifier {
   readonly #whoamiUrl: string;
@@ -53,11 +61,15 @@ export class HubTokenVerifier {
   readonly #accepted: BoundedMap<HubIdentity>;
   readonly #rejected: BoundedMap<true>;
   readonly #inFlight = new Map<string, Promise<HubIdentity>>();
+  readonly #maxConcurrent: number;
+  /** Epoch ms until which the Hub asked not to be sent more checks. */
+  #pausedUntil = 0;
 
   constructor(options: HubVerifierOptions) {
-    const { acceptedTtlMs = 5 * 60_000, rejectedTtlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now } = options;
+    const { acceptedTtlMs = 5 * 60_000, rejectedTtlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, maxConcurrentChecks = 64, now = Date.now } = options;
     this.#whoamiUrl = `${options.hubUrl}/api/whoami-v2`;
     this.#timeoutMs = timeoutMs;
+    this.#maxConcurrent = maxConcurrentChecks;
     this.#now = now;
     this.#accepted = new BoundedMap({ maxEntries, maxAgeMs: acceptedTtlMs, now });
     this.#rejected = new BoundedMap({ maxEntries, maxAgeMs: rejectedTtlMs, now });
@@ -65,13 +77,17 @@ export class HubTokenVerifier {
 
   /** The identity behind `token`; throws TokenRejected or HubUnavailable. */
   async verify(token: string): Promise<HubIdentity> {
+    if (!TOKEN_SHAPE.test(token)) throw new TokenRejected('it is not shaped like a Hugging Face token');
     const key = createHash('sha256').update(token).digest('base64url');
     const known = this.#accepted.get(key);
     if (known && (known.expiresAt === undefined || known.expiresAt > this.#now())) return known;
-    if (this.#rejected.has(key)) throw new TokenRejected('the Hub rejected this token');
+    if (this.#rejected.has(key)) throw new TokenRejected('it is invalid, expired or revoked');
 
     let pending = this.#inFlight.get(key);
     if (!pending) {
+      const wait = Math.ceil((this.#pausedUntil - this.#now()) / 1000);
+      if (wait > 0) throw new HubUnavailable('the Hub is rate-limiting token checks from this server', wait);
+      if (this.#inFlight.size >= this.#maxConcurrent) throw new HubUnavailable('too many new tokens are being checked at once', 1);
       pending = this.#ask(token).then(
         (identity) => {
           this.#accepted.set(key, identity);
@@ -79,6 +95,7 @@ export class HubTokenVerifier {
         },
         (error: unknown) => {
           if (error instanceof TokenRejected) this.#rejected.set(key, true);
+          if (error instanceof HubUnavailable && error.rateLimited) this.#pausedUntil = this.#now() + error.retryAfterSeconds * 1000;
           throw error;
         },
       );
@@ -101,7 +118,7 @@ export class HubTokenVerifier {
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      throw new TokenRejected('the Hub rejected this token');
+      throw new TokenRejected('it is invalid, expired or revoked');
     }
     if (!response.ok) {
       await response.body?.cancel();
@@ -110,6 +127,7 @@ export class HubTokenVerifier {
       throw new HubUnavailable(
         response.status === 429 ? 'the Hub is rate-limiting token checks from this server' : `the Hub answered the token check with HTTP ${response.status}`,
         seconds,
+        response.status === 429,
       );
     }
     try {
@@ -129,8 +147,6 @@ function parseWhoami(body: any): HubIdentity {
   return {
     id: typeof body.id === 'string' && body.id ? body.id : body.name,
     name: body.name,
-    type: typeof body.type === 'string' ? body.type : 'user',
-    orgs: Array.isArray(body.orgs) ? body.orgs.map((org: { name?: unknown }) => org?.name).filter((name: unknown) => typeof name === 'string') : [],
     permissions: fineGrained ? (Array.isArray(fineGrained.global) ? fineGrained.global.filter((p: unknown) => typeof p === 'string') : []) : undefined,
     expiresAt: Number.isFinite(expires) ? expires : undefined,
   };

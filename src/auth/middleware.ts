@@ -41,7 +41,7 @@ export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: Requir
     try {
       identity = await verifier.verify(presented.token);
     } catch (error) {
-      if (error instanceof TokenRejected) return refuse(401, 'invalid_token', 'Hugging Face does not accept this token (it is invalid, expired or revoked)');
+      if (error instanceof TokenRejected) return refuse(401, 'invalid_token', `Hugging Face does not accept this token: ${error.message}`);
       const retryAfter = error instanceof HubUnavailable ? error.retryAfterSeconds : 5;
       log.warn('token check could not run', { error: describeError(error) });
       c.header('Retry-After', String(retryAfter));

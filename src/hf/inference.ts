@@ -189,7 +189,8 @@ class IdleTimer {
   constructor(ms: number, parent: AbortSignal) {
     this.#ms = ms;
     this.#parent = parent;
-    parent.addEventListener('abort', this.#onAbort, { once: true });
+    if (parent.aborted) this.#controller.abort(parent.reason);
+    else parent.addEventListener('abort', this.#onAbort, { once: true });
     this.touch();
   }
 

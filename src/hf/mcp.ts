@@ -22,9 +22,17 @@ export interface McpLimits {
   callTimeoutMs: number;
   /** Longer tool results are cut to this many characters, with a note saying so. */
   maxResultChars: number;
+  /** A larger HTTP response from an MCP server is abandoned rather than read into memory. */
+  maxResponseBytes: number;
 }
 
-export const DEFAULT_MCP_LIMITS: McpLimits = { connectTimeoutMs: 15_000, listTimeoutMs: 15_000, callTimeoutMs: 60_000, maxResultChars: 20_000 };
+export const DEFAULT_MCP_LIMITS: McpLimits = {
+  connectTimeoutMs: 15_000,
+  listTimeoutMs: 15_000,
+  callTimeoutMs: 60_000,
+  maxResultChars: 20_000,
+  maxResponseBytes: 4 * 1024 * 1024,
+};
 
 /** A tool as listed by its server, before it is offered to a model. */
 interface ListedTool {
@@ -47,10 +55,14 @@ export class McpCredentialRefused extends Error {
     readonly server: string,
     readonly host: string,
     readonly status: number,
+    tokenSent: boolean,
   ) {
     super(
-      `The MCP server "${server}" (${host}) refused your Hugging Face token (HTTP ${status}). ` +
-        'Use a token that is valid and allowed to use this server (for the Hugging Face MCP server, any valid token with read access), then send the message again.',
+      tokenSent
+        ? `The MCP server "${server}" (${host}) refused your Hugging Face token (HTTP ${status}). ` +
+            'Use a token that is valid and allowed to use this server (for the Hugging Face MCP server, any valid token with read access), then send the message again.'
+        : `The MCP server "${server}" (${host}) needs a Hugging Face token (HTTP ${status}), and none came with this message. ` +
+            'Call this agent with "Authorization: Bearer <your HF token>" (or set HF_TOKEN when the server runs without inbound auth).',
     );
   }
 }
@@ -151,15 +163,23 @@ export class McpSession {
     }
   }
 
-  /** Closes every connection this turn opened. */
+  /** Ends every session this turn opened (so a stateful server can free it) and closes its connection. */
   async close(): Promise<void> {
     const clients = [...this.#clients.values()];
     this.#clients.clear();
-    await Promise.all(clients.map((pending) => pending.then((client) => client.close()).catch(() => {})));
+    await Promise.all(
+      clients.map(async (pending) => {
+        const client = await pending.catch(() => undefined);
+        const transport = client?.transport as StreamableHTTPClientTransport | undefined;
+        if (transport?.sessionId) await transport.terminateSession().catch(() => {});
+        await client?.close().catch(() => {});
+      }),
+    );
   }
 
   async #listing(server: McpServerSpec, signal: AbortSignal): Promise<ListedTool[]> {
-    const key = `${server.name}\u0000${this.#options.owner}\u0000${createHash('sha256').update(this.#options.token ?? '').digest('base64url')}`;
+    // Everything that can change the answer is in the key: the server, the headers sent, the caller.
+    const key = `${this.#options.owner}\u0000${createHash('sha256').update(JSON.stringify([server.url, server.headers, this.#options.token ?? ''])).digest('base64url')}`;
     const cached = this.#options.listings.get(key);
     if (cached) return cached;
     const client = await this.#client(server, signal);
@@ -182,7 +202,7 @@ export class McpSession {
     let pending = this.#clients.get(server.name);
     if (!pending) {
       const headers = forwardedHeaders(server.url, this.#options.hubUrl, server.forwardHfToken ? this.#options.token : undefined, server.headers);
-      const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers } });
+      const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers }, fetch: sizeLimitedFetch(this.#limits.maxResponseBytes) });
       const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' });
       pending = client.connect(transport, { signal, timeout: this.#limits.connectTimeoutMs }).then(() => client);
       // A failed connection is not kept: the next use tries again.
@@ -195,7 +215,7 @@ export class McpSession {
   #throwIfCredentialRefused(server: McpServerSpec, error: unknown): void {
     const status = error instanceof StreamableHTTPError ? error.code : undefined;
     if (server.forwardHfToken && (status === 401 || status === 403)) {
-      throw new McpCredentialRefused(server.name, new URL(server.url).host, status);
+      throw new McpCredentialRefused(server.name, new URL(server.url).host, status, this.#options.token !== undefined);
     }
   }
 
@@ -210,6 +230,25 @@ export class McpSession {
     const max = this.#limits.maxResultChars;
     return text.length <= max ? text : `${text.slice(0, max)}\n[truncated: ${text.length - max} more characters were left out]`;
   }
+}
+
+/** fetch for MCP requests that gives up on a response body larger than `maxBytes`. */
+function sizeLimitedFetch(maxBytes: number): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (!response.body) return response;
+    let seen = 0;
+    const limited = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          seen += chunk.byteLength;
+          if (seen > maxBytes) controller.error(new Error(`it sent more than ${maxBytes} bytes`));
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(limited, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
 }
 
 /** The text of a tool result: text content as is, anything else described. */
@@ -231,6 +270,7 @@ function reason(error: unknown): string {
   const name = (error as Error)?.name;
   const message = String((error as Error)?.message ?? error);
   if (/timed out|timeout/i.test(message) || name === 'TimeoutError') return 'it did not answer in time';
+  if (/sent more than \d+ bytes/.test(message)) return /it sent more than \d+ bytes/.exec(message)![0];
   if (error instanceof TypeError && /fetch failed/i.test(message)) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     return `it could not be reached${cause ? ` (${cause})` : ''}`;

@@ -32,6 +32,7 @@ export interface TestMcpServer {
 }
 
 export const HUGE_RESULT_CHARS = 100_000;
+export const ENORMOUS_RESULT_CHARS = 3_000_000;
 
 export async function startMcpServer(): Promise<TestMcpServer> {
   const state: TestMcpServer = { url: '', requests: [], requiredAuthorization: undefined, failWith: undefined, abortedSlowCalls: 0, close: async () => {} };
@@ -62,6 +63,9 @@ export async function startMcpServer(): Promise<TestMcpServer> {
     }));
     server.registerTool('huge', { description: 'Returns a very large result.', inputSchema: {} }, async () => ({
       content: [{ type: 'text', text: 'x'.repeat(HUGE_RESULT_CHARS) }],
+    }));
+    server.registerTool('enormous', { description: 'Returns a result larger than any client should read.', inputSchema: {} }, async () => ({
+      content: [{ type: 'text', text: 'y'.repeat(ENORMOUS_RESULT_CHARS) }],
     }));
     return server;
   };
