@@ -21,7 +21,7 @@ import { AgentTaskExecutor } from './a2a/executor.ts';
 import { AgentRequestHandler } from './a2a/request-handler.ts';
 import { jsonRpcEndpoint } from './a2a/jsonrpc.ts';
 import { restEndpoint } from './a2a/rest.ts';
-import { BoundedTaskStore, DEFAULT_TASK_LIMITS, type TaskStoreLimits } from './a2a/task-store.ts';
+import { BoundedTaskStore, type TaskStoreLimits } from './a2a/task-store.ts';
 import { routerModel, type RouterModelOptions } from './hf/inference.ts';
 import { toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { renderLandingPage } from './web/page.ts';
@@ -36,7 +36,7 @@ export interface ServerOptions {
   agents?: AgentSpec[];
   /** Environment for `${VAR}` placeholders in agent cards. */
   env?: Record<string, string | undefined>;
-  taskLimits?: TaskStoreLimits;
+  taskLimits?: Partial<TaskStoreLimits>;
   /** Timeouts and retries of model calls. */
   modelOptions?: Pick<RouterModelOptions, 'idleTimeoutMs' | 'maxAttempts' | 'backoffMs'>;
   /** Cache lifetimes and timeout of token checks. */
@@ -70,7 +70,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     log.warn('no public URL is configured, so the agent card advertises the loopback address; set FAST_AGENT_PUBLIC_URL', { listenUrl });
   }
 
-  const taskStore = new BoundedTaskStore(options.taskLimits ?? DEFAULT_TASK_LIMITS);
+  const taskStore = new BoundedTaskStore(options.taskLimits);
   const eventBuses = new ScopedEventBuses();
   app = buildApp(config, agents, { ...options, baseUrl: config.publicUrl ?? listenUrl, taskStore, eventBuses });
   log.info('serving agents', { url: listenUrl, agents: agents.map((agent) => agent.name).join(','), auth: config.auth });
@@ -164,15 +164,17 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
   return app;
 }
 
+const TOO_LARGE = `Request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB.`;
+
 // The unread rest of an oversized body would be parsed as the next request, so the connection closes.
 function jsonRpcTooLarge(c: Context): Response {
   c.header('Connection', 'close');
-  return c.json({ jsonrpc: '2.0', id: null, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message: 'Request body is larger than 1 MiB.' } }, 413);
+  return c.json({ jsonrpc: '2.0', id: null, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message: TOO_LARGE } }, 413);
 }
 
 function restTooLarge(c: Context): Response {
   c.header('Connection', 'close');
-  return c.json({ error: { code: 413, status: 'RESOURCE_EXHAUSTED', message: 'Request body is larger than 1 MiB.', details: [] } }, 413);
+  return c.json({ error: { code: 413, status: 'RESOURCE_EXHAUSTED', message: TOO_LARGE, details: [] } }, 413);
 }
 
 function listen(config: Config, fetch: (request: Request) => Response | Promise<Response>): Promise<ServerType> {

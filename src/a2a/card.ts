@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AgentCard, type SecurityRequirement, type SecurityScheme } from '@a2a-js/sdk';
-import type { AgentSpec } from '../agents/card-file.ts';
+import { defaultAgentOf, type AgentSpec } from '../agents/card-file.ts';
 
 export const JSONRPC_PATH = '/a2a/jsonrpc';
 export const REST_PATH = '/a2a/rest';
@@ -22,7 +22,7 @@ export interface CardInput {
 
 /** The 1.0 card, in the SDK's types: what the request handler and version checks read. */
 export function buildAgentCard({ baseUrl, agents, auth }: CardInput): AgentCard {
-  const main = agents.find((agent) => agent.isDefault) ?? agents[0]!;
+  const main = defaultAgentOf(agents);
   const security = auth ? hfSecurity(auth.hubUrl, auth.scopes) : { schemes: {}, requirements: [] };
   return {
     name: main.name,

@@ -7,38 +7,52 @@
  * from the caller at a cost proportional to the number of entries, not to the size of their content.
  *
  * A task belongs to the caller that created it: another caller's load, list or cancel sees nothing,
- * exactly as if the task did not exist.
+ * exactly as if the task did not exist. Besides the limits on all tasks (count, characters held,
+ * age), each caller may keep only so many: one busy caller evicts its own oldest tasks, not others'.
  */
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
 import type { ListTasksRequest, ListTasksResponse, Task } from '@a2a-js/sdk';
 import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
 import { BoundedMap } from '../util/bounded-map.ts';
+import { OwnerIndex } from '../util/owner-index.ts';
 
 export interface TaskStoreLimits {
   maxTasks: number;
   maxAgeMs: number;
+  /** Characters of text all tasks may hold together (messages and artifacts). */
+  maxChars: number;
+  maxTasksPerOwner: number;
 }
 
-export const DEFAULT_TASK_LIMITS: TaskStoreLimits = { maxTasks: 10_000, maxAgeMs: 60 * 60 * 1000 };
+export const DEFAULT_TASK_LIMITS: TaskStoreLimits = { maxTasks: 10_000, maxAgeMs: 60 * 60 * 1000, maxChars: 50_000_000, maxTasksPerOwner: 1_000 };
 
 const SEP = '\u0000';
 
 export class BoundedTaskStore implements TaskStore {
   readonly #tasks: BoundedMap<Task>;
-  /** scope -> ids of its live tasks, so list() never walks other callers' tasks. */
-  readonly #byScope = new Map<string, Set<string>>();
+  /** The ids of each scope's live tasks, so list() never walks other callers' tasks. */
+  readonly #byScope: OwnerIndex;
 
-  constructor(limits: TaskStoreLimits = DEFAULT_TASK_LIMITS, now?: () => number) {
+  constructor(limits: Partial<TaskStoreLimits> = {}, now?: () => number) {
+    const { maxTasks, maxAgeMs, maxChars, maxTasksPerOwner } = { ...DEFAULT_TASK_LIMITS, ...limits };
     this.#tasks = new BoundedMap<Task>({
-      maxEntries: limits.maxTasks,
-      maxAgeMs: limits.maxAgeMs,
+      maxEntries: maxTasks,
+      maxAgeMs,
+      maxWeight: maxChars,
+      weigh: charactersIn,
       now,
       onEvict: (key) => this.#unindex(key),
     });
+    this.#byScope = new OwnerIndex(maxTasksPerOwner);
   }
 
   get size(): number {
     return this.#tasks.size;
+  }
+
+  /** Characters of text held by all tasks. */
+  get chars(): number {
+    return this.#tasks.weight;
   }
 
   async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
@@ -49,9 +63,8 @@ export class BoundedTaskStore implements TaskStore {
   async save(task: Task, context: ServerCallContext): Promise<void> {
     const scope = scopeOf(context);
     this.#tasks.set(keyOf(scope, task.id), copyTask(task));
-    let ids = this.#byScope.get(scope);
-    if (!ids) this.#byScope.set(scope, (ids = new Set()));
-    ids.add(task.id);
+    const evicted = this.#byScope.add(scope, task.id);
+    if (evicted !== undefined) this.#tasks.delete(keyOf(scope, evicted));
   }
 
   async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
@@ -60,7 +73,7 @@ export class BoundedTaskStore implements TaskStore {
     const after = params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined;
 
     const matching: Task[] = [];
-    for (const id of this.#byScope.get(scope) ?? []) {
+    for (const id of this.#byScope.keysOf(scope)) {
       const task = this.#tasks.get(keyOf(scope, id));
       if (!task) continue;
       if (params.contextId && task.contextId !== params.contextId) continue;
@@ -90,11 +103,7 @@ export class BoundedTaskStore implements TaskStore {
 
   #unindex(key: string): void {
     const cut = key.lastIndexOf(SEP);
-    const scope = key.slice(0, cut);
-    const ids = this.#byScope.get(scope);
-    if (!ids) return;
-    ids.delete(key.slice(cut + 1));
-    if (ids.size === 0) this.#byScope.delete(scope);
+    this.#byScope.remove(key.slice(0, cut), key.slice(cut + 1));
   }
 }
 
@@ -113,6 +122,23 @@ function copyTask(task: Task): Task {
     history: task.history ? [...task.history] : [],
     artifacts: task.artifacts ? task.artifacts.map((artifact) => ({ ...artifact })) : [],
   };
+}
+
+/** Roughly what a task costs to keep: the characters of its text. */
+function charactersIn(task: Task): number {
+  let chars = 0;
+  const count = (parts: Task['history'][number]['parts'] | undefined) => {
+    for (const part of parts ?? []) {
+      const content = part.content;
+      if (content?.$case === 'text' || content?.$case === 'url') chars += content.value.length;
+      else if (content?.$case === 'raw') chars += content.value.length;
+      else if (content?.$case === 'data') chars += JSON.stringify(content.value ?? null).length;
+    }
+  };
+  for (const message of task.history ?? []) count(message.parts);
+  for (const artifact of task.artifacts ?? []) count(artifact.parts);
+  count(task.status?.message?.parts);
+  return chars;
 }
 
 function timestampOf(task: Task): string {

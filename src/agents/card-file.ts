@@ -92,7 +92,7 @@ export async function loadAgentCards(dir: string, options: LoadOptions): Promise
     throw new AgentCardError(defaults[1]!.file, 'default', `only one agent may be the default; ${defaults[0]!.file} already is`);
   }
   // With no card marked default, the first card (by file name) answers messages that name no agent.
-  if (defaults.length === 0) agents[0]!.isDefault = true;
+  defaultAgentOf(agents).isDefault = true;
   return agents;
 }
 
@@ -150,6 +150,11 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
     maxIterations: maxIterations ?? DEFAULT_MAX_ITERATIONS,
     file,
   };
+}
+
+/** The agent that answers messages naming none: the one marked default, else the first. */
+export function defaultAgentOf<T extends Pick<AgentSpec, 'isDefault'>>(agents: readonly T[]): T {
+  return agents.find((agent) => agent.isDefault) ?? agents[0]!;
 }
 
 /** `passthrough`, or `hf.<org>/<model>[:<provider|fastest|cheapest>]` for the HF inference router. */

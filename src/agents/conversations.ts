@@ -1,40 +1,56 @@
 /**
  * Conversation memory for `--instance-scope connection`: the turns of each (caller, agent,
- * contextId), bounded in count, age and length. Turns of one conversation run one at a time, so
- * two messages sent at once to the same context both see a consistent history.
+ * contextId). Bounded in count, characters and age overall; in messages and characters per
+ * conversation (oldest messages go first); and in conversations per caller, so one caller cannot
+ * push out everyone else's. Turns of one conversation run one at a time, so two messages sent at
+ * once to the same context both see a consistent history.
  */
 import { BoundedMap } from '../util/bounded-map.ts';
+import { OwnerIndex } from '../util/owner-index.ts';
 import type { ChatMessage } from './model.ts';
 
 export interface ConversationLimits {
   maxConversations: number;
   maxAgeMs: number;
-  /** Older messages are dropped first once a conversation holds this many. */
+  /** Characters all conversations may hold together. */
+  maxChars: number;
+  maxConversationsPerOwner: number;
+  /** Older messages are dropped first once a conversation holds this many, or this many characters. */
   maxMessages: number;
+  maxCharsPerConversation: number;
 }
 
 export const DEFAULT_CONVERSATION_LIMITS: ConversationLimits = {
   maxConversations: 5_000,
   maxAgeMs: 60 * 60 * 1000,
+  maxChars: 20_000_000,
+  maxConversationsPerOwner: 200,
   maxMessages: 40,
+  maxCharsPerConversation: 200_000,
 };
+
+const SEP = '\u0000';
 
 export class Conversations {
   readonly #turns: BoundedMap<readonly ChatMessage[]>;
-  readonly #maxMessages: number;
+  readonly #owners: OwnerIndex;
+  readonly #limits: ConversationLimits;
   readonly #queues = new Map<string, Promise<void>>();
 
-  constructor(limits: ConversationLimits = DEFAULT_CONVERSATION_LIMITS) {
-    this.#turns = new BoundedMap({ maxEntries: limits.maxConversations, maxAgeMs: limits.maxAgeMs });
-    this.#maxMessages = limits.maxMessages;
-  }
-
-  get size(): number {
-    return this.#turns.size;
+  constructor(limits: Partial<ConversationLimits> = {}) {
+    this.#limits = { ...DEFAULT_CONVERSATION_LIMITS, ...limits };
+    this.#owners = new OwnerIndex(this.#limits.maxConversationsPerOwner);
+    this.#turns = new BoundedMap({
+      maxEntries: this.#limits.maxConversations,
+      maxAgeMs: this.#limits.maxAgeMs,
+      maxWeight: this.#limits.maxChars,
+      weigh: characters,
+      onEvict: (key) => this.#owners.remove(ownerOf(key), key),
+    });
   }
 
   static key(owner: string, agent: string, contextId: string): string {
-    return `${owner}\u0000${agent}\u0000${contextId}`;
+    return `${owner}${SEP}${agent}${SEP}${contextId}`;
   }
 
   history(key: string): readonly ChatMessage[] {
@@ -42,7 +58,11 @@ export class Conversations {
   }
 
   record(key: string, ...messages: ChatMessage[]): void {
-    this.#turns.set(key, [...this.history(key), ...messages].slice(-this.#maxMessages));
+    const turns = [...this.history(key), ...messages].slice(-this.#limits.maxMessages);
+    while (turns.length > messages.length && characters(turns) > this.#limits.maxCharsPerConversation) turns.shift();
+    this.#turns.set(key, turns);
+    const evicted = this.#owners.add(ownerOf(key), key);
+    if (evicted !== undefined) this.#turns.delete(evicted);
   }
 
   /**
@@ -80,4 +100,12 @@ function waitUnlessAborted(promise: Promise<void>, signal: AbortSignal): Promise
       resolve();
     });
   });
+}
+
+function ownerOf(key: string): string {
+  return key.slice(0, key.indexOf(SEP));
+}
+
+function characters(messages: readonly ChatMessage[]): number {
+  return messages.reduce((sum, message) => sum + message.content.length, 0);
 }

@@ -50,12 +50,6 @@ export interface ChatModel {
 /** A model failure explained for the person who sent the message. */
 export class ModelError extends Error {
   override name = 'ModelError';
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
 }
 
 /** Pieces a passthrough answer comes in, at most: enough to show streaming, few for a long text. */

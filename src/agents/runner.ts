@@ -5,7 +5,7 @@
  * (`request_params.max_iterations`) are spent, when it must answer without tools. Records the turn
  * when it completes. Knows nothing about A2A or HTTP.
  */
-import type { AgentSpec } from './card-file.ts';
+import { defaultAgentOf, type AgentSpec } from './card-file.ts';
 import { Conversations } from './conversations.ts';
 import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from './model.ts';
 import { McpSession, type McpLimits, type ToolListings } from '../hf/mcp.ts';
@@ -43,7 +43,7 @@ export class AgentRunner {
 
   constructor(agents: readonly AgentSpec[], modelFor: (agent: AgentSpec) => ChatModel, options: RunnerOptions) {
     this.agents = agents;
-    this.defaultAgent = agents.find((agent) => agent.isDefault) ?? agents[0]!;
+    this.defaultAgent = defaultAgentOf(agents);
     this.#models = new Map(agents.map((agent) => [agent.name, modelFor(agent)]));
     this.#options = options;
   }

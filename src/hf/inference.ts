@@ -34,7 +34,7 @@ export function routerModel(options: RouterModelOptions): ChatModel {
 
   return {
     async *stream(request: ModelRequest) {
-      if (!request.token) throw new ModelError(NO_TOKEN_MESSAGE, 401);
+      if (!request.token) throw new ModelError(NO_TOKEN_MESSAGE);
       // One client per call: the token lives only as long as this call.
       const client = new InferenceClient(request.token, { endpointUrl });
 
@@ -126,39 +126,39 @@ interface FailureContext {
 function explain(error: unknown, { modelId, status, attempt, started, timedOut, idleTimeoutMs }: FailureContext): ModelError {
   if (error instanceof ModelError) return error;
   if (timedOut) {
-    return new ModelError(`${modelId} sent nothing for ${duration(idleTimeoutMs)}, so the call was stopped. The provider may be overloaded; try again or choose another provider.`, 504);
+    return new ModelError(`${modelId} sent nothing for ${duration(idleTimeoutMs)}, so the call was stopped. The provider may be overloaded; try again or choose another provider.`);
   }
   // The connection was lost after the answer had begun: the router was reached, the stream was cut.
   if (status === undefined && started) return brokeOff(modelId);
   // The router accepted the call (2xx) and the provider then reported an error inside the stream.
   if (status !== undefined && status < 400) {
     const detail = upstreamMessage(error).replace(/^an occurred while streaming the response:\s*/, '');
-    return new ModelError(`The provider serving ${modelId} failed while answering: ${redact(detail)}. Try again, or pick another provider in the agent card (for example ":fastest").`, 502);
+    return new ModelError(`The provider serving ${modelId} failed while answering: ${redact(detail)}. Try again, or pick another provider in the agent card (for example ":fastest").`);
   }
   const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
   switch (status) {
     case undefined:
-      return new ModelError(`Could not reach the inference router for ${modelId}: ${redact(rootCause(error))}. Try again in a moment.`, 502);
+      return new ModelError(`Could not reach the inference router for ${modelId}: ${redact(rootCause(error))}. Try again in a moment.`);
     case 401:
-      return new ModelError('Hugging Face rejected the token used for this call (401). Check that it is valid and has the "Make calls to Inference Providers" permission.', 401);
+      return new ModelError('Hugging Face rejected the token used for this call (401). Check that it is valid and has the "Make calls to Inference Providers" permission.');
     case 402:
-      return new ModelError('The Hugging Face account behind this token has no Inference Providers credit left (402). Add credit or a billing method at https://huggingface.co/settings/billing.', 402);
+      return new ModelError('The Hugging Face account behind this token has no Inference Providers credit left (402). Add credit or a billing method at https://huggingface.co/settings/billing.');
     case 403:
-      return new ModelError(`This token may not use ${modelId} (403). Check the token's permissions and that the model's terms have been accepted on its Hub page.`, 403);
+      return new ModelError(`This token may not use ${modelId} (403). Check the token's permissions and that the model's terms have been accepted on its Hub page.`);
     case 404:
-      return new ModelError(`The inference router does not serve ${modelId} (404). Check the model name and provider in the agent card.`, 404);
+      return new ModelError(`The inference router does not serve ${modelId} (404). Check the model name and provider in the agent card.`);
     case 429:
-      return new ModelError(`Inference Providers is rate-limiting this account (429)${tries}. Wait a minute and try again.`, 429);
+      return new ModelError(`Inference Providers is rate-limiting this account (429)${tries}. Wait a minute and try again.`);
     default:
       if (status >= 500) {
-        return new ModelError(`The provider serving ${modelId} failed (HTTP ${status})${tries}. Try again later, or pick another provider in the agent card (for example ":fastest").`, 502);
+        return new ModelError(`The provider serving ${modelId} failed (HTTP ${status})${tries}. Try again later, or pick another provider in the agent card (for example ":fastest").`);
       }
-      return new ModelError(`The inference router refused the request for ${modelId} (HTTP ${status}): ${redact(upstreamMessage(error))}`, status);
+      return new ModelError(`The inference router refused the request for ${modelId} (HTTP ${status}): ${redact(upstreamMessage(error))}`);
   }
 }
 
 function brokeOff(modelId: string): ModelError {
-  return new ModelError(`The answer from ${modelId} broke off before the model finished. Try again.`, 502);
+  return new ModelError(`The answer from ${modelId} broke off before the model finished. Try again.`);
 }
 
 /** 300 -> "300 ms", 120000 -> "120 s", 1500 -> "1.5 s". */

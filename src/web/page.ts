@@ -2,7 +2,7 @@
  * The landing page at `/`: what this Space serves and how to call it. Rendered once at start-up
  * from the agent cards; it shows no token and runs no script.
  */
-import type { AgentSpec } from '../agents/card-file.ts';
+import { defaultAgentOf, type AgentSpec } from '../agents/card-file.ts';
 import { JSONRPC_PATH, REST_PATH } from '../a2a/card.ts';
 
 export interface PageInput {
@@ -12,7 +12,7 @@ export interface PageInput {
 }
 
 export function renderLandingPage({ baseUrl, agents, authRequired }: PageInput): string {
-  const main = agents.find((agent) => agent.isDefault) ?? agents[0]!;
+  const main = defaultAgentOf(agents);
   const auth = authRequired ? `\n  -H "Authorization: Bearer $HF_TOKEN" \\` : '';
   const curl = `curl ${baseUrl}${JSONRPC_PATH} \\
   -H "Content-Type: application/json" \\
