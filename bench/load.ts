@@ -17,6 +17,8 @@ const HEADERS = { 'content-type': 'application/json', 'a2a-version': '1.0' };
 
 export interface Target {
   url: string;
+  /** Sent with every request on top of the JSON ones, e.g. a caller's Authorization. */
+  headers?: Record<string, string>;
   /** Cheap enough to run on every response; a false counts as a mismatch. */
   verifyBody(body: string): boolean;
   /** The thorough check of one response before any load; throws with what is wrong. */
@@ -33,9 +35,10 @@ export function echoTarget(baseUrl: string): Target {
   };
 }
 
-export function a2aTarget(baseUrl: string): Target {
+export function a2aTarget(baseUrl: string, headers?: Record<string, string>): Target {
   return {
     url: `${baseUrl}/a2a/jsonrpc`,
+    headers,
     verifyBody: (body) => body.includes('"state":"TASK_STATE_COMPLETED"'),
     check(response) {
       const task = (response as { result?: { task?: Task } }).result?.task;
@@ -55,7 +58,7 @@ interface Task {
 
 /** Sends one request and checks the answer, so a broken server fails before it is measured. */
 export async function checkOnce(target: Target): Promise<void> {
-  const response = await fetch(target.url, { method: 'POST', headers: HEADERS, body: SEND_MESSAGE });
+  const response = await fetch(target.url, { method: 'POST', headers: { ...HEADERS, ...target.headers }, body: SEND_MESSAGE });
   const text = await response.text();
   if (!response.ok) throw new Error(`HTTP ${response.status} from ${target.url}: ${text}`);
   target.check(JSON.parse(text));
@@ -77,7 +80,7 @@ export async function runLoad(target: Target, limit: { seconds: number } | { amo
   const result = await autocannon({
     url: target.url,
     method: 'POST',
-    headers: HEADERS,
+    headers: { ...HEADERS, ...target.headers },
     body: SEND_MESSAGE,
     connections: CONNECTIONS,
     ...('seconds' in limit ? { duration: limit.seconds } : { amount: limit.amount }),

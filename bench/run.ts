@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: throughput, latency and memory of our A2A server next to the HTTP floor of this
- * machine (hono-echo) and the SDK's own Express adapter (sdk-express). Each server runs in its own
- * process; this process only drives load and reads /proc. See bench/README.md.
+ * machine (hono-echo) and the SDK's own Express adapter (sdk-express); then what auth costs and what
+ * the tool loop costs per turn. Each server under load runs in its own process, so this process only
+ * drives load and reads /proc; only the tool-loop phase serves in this process, to time everything
+ * on one clock. See bench/README.md.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { readFileSync, rmSync } from 'node:fs';
@@ -11,11 +13,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { a2aTarget, checkOnce, CONNECTIONS, echoTarget, runLoad, type Measurement, type Target } from './load.ts';
 import { readMemory, sampleMemory, startServer, type ServerProcess, type StartOptions } from './server-process.ts';
 import { ECHO_CARD } from './echo-card.ts';
+import { printTable } from './table.ts';
+import { authCost, printAuthCost } from './auth-cost.ts';
+import { printToolLoop, toolLoop } from './tool-loop.ts';
 
 const WARM_UP_SECONDS = 3;
 const MEASURE_SECONDS = positiveNumber('BENCH_SECONDS', 10);
 const TASK_STAGES = [10_000, 50_000, 100_000];
 const TARGET_RATIO = 2.5;
+const AUTH_ROUNDS = 6;
+const TOOL_WARM_UP_TURNS = 50;
+const TOOL_TURNS = 300;
 const MiB = 1024 * 1024;
 
 interface ServerSpec {
@@ -47,6 +55,13 @@ async function main(): Promise<void> {
   // Both at once, one per core: the phase counts tasks, not speed, and alone it would take minutes.
   const memory = await Promise.all(servers.filter((s) => s.name !== 'hono-echo').reverse().map(memoryStages));
   printMemory(memory);
+
+  const authWindow = MEASURE_SECONDS / 2;
+  console.log(`\nAuth cost: this-server with auth off and on (token check cached), ${AUTH_ROUNDS} interleaved ${authWindow} s windows each`);
+  printAuthCost(await authCost(servers.find((s) => s.name === 'this-server')!.args, { warmUpSeconds: WARM_UP_SECONDS, windowSeconds: authWindow, rounds: AUTH_ROUNDS }));
+
+  console.log(`\nTool loop: one MCP tool call per turn, ${TOOL_TURNS} sequential SendMessage turns, server in this process`);
+  printToolLoop(await toolLoop({ warmUpTurns: TOOL_WARM_UP_TURNS, turns: TOOL_TURNS }));
 }
 
 async function throughput(spec: ServerSpec): Promise<Measurement & { peakRss: number }> {
@@ -140,15 +155,6 @@ function printMemory(rows: MemoryRow[]): void {
 function problems(r: Measurement): string {
   if (r.non2xx === 0 && r.errors === 0) return '0';
   return `${r.non2xx} non-2xx, ${r.errors} errors`;
-}
-
-/** A Markdown table, so a run's output can be pasted into the README as is. */
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of rows) console.log(line(row));
 }
 
 function machine(): string {

@@ -27,6 +27,8 @@ export interface ServerProcess {
 export interface StartOptions {
   /** Preload bench/heap-probe.ts; it adds nothing to a request's path, but it is not how users start a server. */
   heapProbe?: boolean;
+  /** Set on top of the cleared environment, e.g. to turn auth on. */
+  env?: Record<string, string>;
 }
 
 export interface Memory {
@@ -45,11 +47,11 @@ process.once('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /** Starts a script under tsx and resolves once it logs the URL it listens on. */
-export function startServer(name: string, args: string[], { heapProbe = false }: StartOptions = {}): Promise<ServerProcess> {
+export function startServer(name: string, args: string[], { heapProbe = false, env = {} }: StartOptions = {}): Promise<ServerProcess> {
   const probe = heapProbe ? ['--expose-gc', '--import', pathToFileURL(path.join(ROOT, 'bench/heap-probe.ts')).href] : [];
   const child = spawn(process.execPath, ['--import', 'tsx', ...probe, ...args], {
     cwd: ROOT,
-    env: serverEnv(),
+    env: { ...serverEnv(), ...env },
     // Its own process group, so a stop also takes down anything the server spawned.
     detached: true,
     stdio: heapProbe ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
@@ -91,6 +93,17 @@ export function readMemory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
+}
+
+// USER_HZ, the unit of /proc/<pid>/stat times: 100 on every architecture Linux ships for servers.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) the process has used so far, in seconds. */
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Count fields from after the command name: it may contain spaces and parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 function askHeap(child: ChildProcess): Promise<number> {
