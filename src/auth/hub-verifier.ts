@@ -9,7 +9,7 @@
  * token is refused without asking, only so many checks run at once, and once the Hub says it is
  * rate-limiting, no new token is sent to it until the time it gave has passed.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BoundedMap } from '../util/bounded-map.ts';
 
 export interface HubIdentity {
@@ -75,12 +75,18 @@ export class HubTokenVerifier {
     this.#rejected = new BoundedMap({ maxEntries, maxAgeMs: rejectedTtlMs, now });
   }
 
+  /** The identity behind an accepted token still in the cache, without waiting for anything. */
+  cached(token: string): HubIdentity | undefined {
+    const known = this.#accepted.get(keyOf(token));
+    return known && (known.expiresAt === undefined || known.expiresAt > this.#now()) ? known : undefined;
+  }
+
   /** The identity behind `token`; throws TokenRejected or HubUnavailable. */
   async verify(token: string): Promise<HubIdentity> {
     if (!TOKEN_SHAPE.test(token)) throw new TokenRejected('it is not shaped like a Hugging Face token');
-    const key = createHash('sha256').update(token).digest('base64url');
-    const known = this.#accepted.get(key);
-    if (known && (known.expiresAt === undefined || known.expiresAt > this.#now())) return known;
+    const known = this.cached(token);
+    if (known) return known;
+    const key = keyOf(token);
     if (this.#rejected.has(key)) throw new TokenRejected('it is invalid, expired or revoked');
 
     let pending = this.#inFlight.get(key);
@@ -136,6 +142,11 @@ export class HubTokenVerifier {
       throw new HubUnavailable('the Hub gave an answer this server does not understand', 5);
     }
   }
+}
+
+/** Cache entries are keyed by a hash of the token, never the token itself. */
+function keyOf(token: string): string {
+  return hash('sha256', token, 'base64url');
 }
 
 /** The parts of a whoami-v2 answer this server uses. */

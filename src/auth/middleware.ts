@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { presentedToken } from './bearer.ts';
 import { Caller, type CallerEnv } from './caller.ts';
-import { HubUnavailable, missingScopes, TokenRejected, type HubTokenVerifier } from './hub-verifier.ts';
+import { HubUnavailable, missingScopes, TokenRejected, type HubIdentity, type HubTokenVerifier } from './hub-verifier.ts';
 import { describeError, log } from '../util/log.ts';
 
 export interface RequireHfTokenOptions {
@@ -33,30 +33,28 @@ export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: Requir
       return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: `${message}. ${HOW_TO}` } }, status);
     };
 
+    /** The identity the Hub vouches for, or the response that says why there is none. */
+    const askHub = async (token: string): Promise<HubIdentity | Response> => {
+      try {
+        return await verifier.verify(token);
+      } catch (error) {
+        if (error instanceof TokenRejected) return refuse(401, 'invalid_token', `Hugging Face does not accept this token: ${error.message}`);
+        const retryAfter = error instanceof HubUnavailable ? error.retryAfterSeconds : 5;
+        log.warn('token check could not run', { error: describeError(error) });
+        c.header('Retry-After', String(retryAfter));
+        c.header('Cache-Control', 'no-store');
+        const why = error instanceof HubUnavailable ? error.message : 'of an internal error';
+        return c.json({ error: { code: 503, status: 'UNAVAILABLE', message: `Your token could not be checked because ${why}. Nothing was run; try again in ${retryAfter} s.` } }, 503);
+      }
+    };
+
     const presented = presentedToken(c.req.header('authorization'), c.req.header('x-hf-authorization'));
     if (presented.kind === 'missing') return refuse(401, 'invalid_token', 'This endpoint needs a Hugging Face token');
     if (presented.kind === 'malformed') return refuse(401, 'invalid_request', `The credential was refused: ${presented.reason}`);
 
-    let identity;
-    try {
-      identity = await verifier.verify(presented.token);
-    } catch (error) {
-      if (error instanceof TokenRejected) return refuse(401, 'invalid_token', `Hugging Face does not accept this token: ${error.message}`);
-      const retryAfter = error instanceof HubUnavailable ? error.retryAfterSeconds : 5;
-      log.warn('token check could not run', { error: describeError(error) });
-      c.header('Retry-After', String(retryAfter));
-      c.header('Cache-Control', 'no-store');
-      return c.json(
-        {
-          error: {
-            code: 503,
-            status: 'UNAVAILABLE',
-            message: `Your token could not be checked because ${error instanceof HubUnavailable ? error.message : 'of an internal error'}. Nothing was run; try again in ${retryAfter} s.`,
-          },
-        },
-        503,
-      );
-    }
+    // Most requests come with a token checked a moment ago: no await on that path.
+    const identity = verifier.cached(presented.token) ?? (await askHub(presented.token));
+    if (identity instanceof Response) return identity;
 
     const lacking = missingScopes(identity, scopes);
     if (lacking.length > 0) {

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { McpServerSpec } from '../agents/card-file.ts';
 import type { ToolSpec } from '../agents/model.ts';
 import { BoundedMap } from '../util/bounded-map.ts';
@@ -66,6 +67,12 @@ export class McpCredentialRefused extends Error {
     );
   }
 }
+
+/**
+ * One schema validator for every session: building one per client costs each turn a fresh Ajv. It
+ * holds only compiled tool schemas, never anything of a caller's.
+ */
+const schemaValidator = new AjvJsonSchemaValidator();
 
 export interface ToolOutcome {
   ok: boolean;
@@ -203,7 +210,7 @@ export class McpSession {
     if (!pending) {
       const headers = forwardedHeaders(server.url, this.#options.hubUrl, server.forwardHfToken ? this.#options.token : undefined, server.headers);
       const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers }, fetch: sizeLimitedFetch(this.#limits.maxResponseBytes) });
-      const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' });
+      const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' }, { jsonSchemaValidator: schemaValidator });
       pending = client.connect(transport, { signal, timeout: this.#limits.connectTimeoutMs }).then(() => client);
       // A failed connection is not kept: the next use tries again.
       pending.catch(() => this.#clients.delete(server.name));
