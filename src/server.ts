@@ -70,7 +70,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     log.warn('no public URL is configured, so the agent card advertises the loopback address; set FAST_AGENT_PUBLIC_URL', { listenUrl });
   }
 
-  const taskStore = new BoundedTaskStore(options.taskLimits);
+  // Without inbound auth every caller is the same anonymous owner, so a per-caller quota would only
+  // shrink the store: it applies to verified callers alone.
+  const perCaller = config.auth === 'huggingface' ? {} : { maxTasksPerOwner: Infinity };
+  const taskStore = new BoundedTaskStore({ ...perCaller, ...options.taskLimits });
   const eventBuses = new ScopedEventBuses();
   app = buildApp(config, agents, { ...options, baseUrl: config.publicUrl ?? listenUrl, taskStore, eventBuses });
   log.info('serving agents', { url: listenUrl, agents: agents.map((agent) => agent.name).join(','), auth: config.auth });
@@ -100,7 +103,7 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
       ? passthroughModel
       : routerModel({ inferenceUrl: config.inferenceUrl, modelId: agent.model.id, ...modelOptions });
   const runner = new AgentRunner(agents, modelFor, {
-    conversations: config.instanceScope === 'connection' ? new Conversations() : undefined,
+    conversations: config.instanceScope === 'connection' ? new Conversations(authOn ? {} : { maxConversationsPerOwner: Infinity }) : undefined,
     hubUrl: config.hubUrl,
     listings: toolListingCache(),
     mcpLimits,

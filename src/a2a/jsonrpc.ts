@@ -32,10 +32,9 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
   const v03 = new LegacyJsonRpcTransportHandler(requestHandler);
 
   return async (c: Context<CallerEnv>): Promise<Response> => {
-    const reply = (status: number, id: Id, error: RpcError) => c.json({ jsonrpc: '2.0', id, error: scrubbed(error) }, status as 200);
 
     if (!isJsonContentType(c.req.header('content-type'))) {
-      return reply(415, null, {
+      return errorReply(c, 415, null, {
         code: A2A_ERROR_CODE.CONTENT_TYPE_NOT_SUPPORTED,
         message: `JSON-RPC requests must be sent as Content-Type: application/json, not ${JSON.stringify(c.req.header('content-type') ?? '')}.`,
       });
@@ -45,16 +44,16 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     try {
       body = JSON.parse(await c.req.text());
     } catch {
-      return reply(400, null, { code: A2A_ERROR_CODE.PARSE_ERROR, message: 'Parse error: the request body is not valid JSON.' });
+      return errorReply(c, 400, null, { code: A2A_ERROR_CODE.PARSE_ERROR, message: 'Parse error: the request body is not valid JSON.' });
     }
 
     const envelope = checkEnvelope(body);
-    if ('error' in envelope) return reply(400, envelope.id, envelope.error);
+    if ('error' in envelope) return errorReply(c, 400, envelope.id, envelope.error);
     const { id, method } = envelope;
 
     const legacy = isLegacyJsonRpcMethod(method);
     if (!legacy && !isV1JsonRpcMethod(method)) {
-      return reply(200, id, {
+      return errorReply(c, 200, id, {
         code: A2A_ERROR_CODE.METHOD_NOT_FOUND,
         message: `Method not found: ${JSON.stringify(method)}. A2A 1.0 methods: ${V1_METHODS}. A2A 0.3 methods: ${V03_METHODS}.`,
       });
@@ -62,7 +61,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     const toError = legacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError : toJsonRpcError;
     const tenant = ((body as { params?: unknown }).params as { tenant?: unknown } | undefined)?.tenant;
     if (tenant !== undefined && tenant !== '' && (typeof tenant !== 'string' || !isValidTenant(tenant))) {
-      return reply(200, id, { code: A2A_ERROR_CODE.INVALID_PARAMS, message: 'Invalid params: "tenant" must be 1-64 letters, digits, ".", "_" or "-".' });
+      return errorReply(c, 200, id, { code: A2A_ERROR_CODE.INVALID_PARAMS, message: 'Invalid params: "tenant" must be 1-64 letters, digits, ".", "_" or "-".' });
     }
 
     const context = new ServerCallContext({
@@ -75,7 +74,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     try {
       validateVersion(context.requestedVersion, card, 'JSONRPC');
     } catch (error) {
-      return reply(200, id, toError(error) as RpcError);
+      return errorReply(c, 200, id, toError(error) as RpcError);
     }
 
     const result = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
@@ -85,9 +84,17 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
       drainAfterClientLeaves: method === 'SendStreamingMessage' || method === 'message/stream',
       toJson: (event) => event,
       errorJson: (error) => ({ jsonrpc: '2.0', id, error: scrubbed(toError(error) as RpcError) }),
-      failEarly: (error) => reply(200, id, toError(error) as RpcError),
+      failEarly: (error) => errorReply(c, 200, id, toError(error) as RpcError),
     });
   };
+}
+
+function invalid(id: Id, message: string): { id: Id; error: RpcError } {
+  return { id, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message } };
+}
+
+function errorReply(c: Context, status: number, id: Id, error: RpcError): Response {
+  return c.json({ jsonrpc: '2.0', id, error: scrubbed(error) }, status as 200);
 }
 
 /** Error messages can quote the request (a task id, a method name); a credential pasted there is not echoed. */
@@ -96,7 +103,6 @@ function scrubbed(error: RpcError): RpcError {
 }
 
 function checkEnvelope(body: unknown): { id: Id; method: string } | { id: Id; error: RpcError } {
-  const invalid = (id: Id, message: string) => ({ id, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message } });
   if (Array.isArray(body)) return invalid(null, 'Invalid Request: batch requests are not supported; send one JSON-RPC request per HTTP request.');
   if (typeof body !== 'object' || body === null) return invalid(null, 'Invalid Request: the body must be a JSON-RPC 2.0 request object.');
   const request = body as Record<string, unknown>;

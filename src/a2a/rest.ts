@@ -81,36 +81,21 @@ function matchOperation(segments: string[], tenant: string): Route | undefined {
 
 export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard, mountPath: string) {
   return async (c: Context<CallerEnv>): Promise<Response> => {
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
-      c.body(JSON.stringify(body), status as 200, { 'Content-Type': A2A_CONTENT_TYPE, ...headers });
-    // Error messages can quote the request (a path, a task id); a credential pasted there is not echoed.
-    const error = (status: number, body: { error: { message: string } }, headers?: Record<string, string>) =>
-      json(status, { error: { ...body.error, message: redact(body.error.message) } }, headers);
-    const ok = (body: unknown) => json(200, body);
-    const fail = (failure: unknown): Response => {
-      if (!(failure instanceof A2AError)) {
-        log.error('REST request failed', { path: c.req.path, error: describeError(failure) });
-        return json(500, errorBody(500, 'INTERNAL', 'Internal error. The server log has the details.'));
-      }
-      const status = restStatusFor(failure);
-      return error(status, toRestErrorBody(failure, status));
-    };
-
     const route = matchRestPath(c.req.path.slice(mountPath.length));
-    if (!route) return error(404, errorBody(404, 'NOT_FOUND', `There is no A2A operation at ${c.req.method} ${c.req.path}.`));
+    if (!route) return errorResponse(c, 404, errorBody(404, 'NOT_FOUND', `There is no A2A operation at ${c.req.method} ${c.req.path}.`));
     if (route.tenant && !isValidTenant(route.tenant)) {
-      return error(400, errorBody(400, 'INVALID_ARGUMENT', 'A tenant must be 1-64 letters, digits, ".", "_" or "-".'));
+      return errorResponse(c, 400, errorBody(400, 'INVALID_ARGUMENT', 'A tenant must be 1-64 letters, digits, ".", "_" or "-".'));
     }
     const allowed = METHODS[route.operation];
     if (!allowed.includes(c.req.method)) {
-      return json(405, errorBody(405, 'METHOD_NOT_ALLOWED', `Use ${allowed.join(' or ')} for this operation.`), { Allow: allowed.join(', ') });
+      return json(c, 405, errorBody(405, 'METHOD_NOT_ALLOWED', `Use ${allowed.join(' or ')} for this operation.`), { Allow: allowed.join(', ') });
     }
 
     if ((route.operation === 'send' || route.operation === 'stream') && !isJsonContentType(c.req.header('content-type'))) {
-      const error = new ContentTypeNotSupportedError(
+      const refusal = new ContentTypeNotSupportedError(
         `Send the body as Content-Type: application/a2a+json (or application/json), not ${JSON.stringify(c.req.header('content-type') ?? '')}.`,
       );
-      return json(415, toRestErrorBody(error, 415));
+      return json(c, 415, toRestErrorBody(refusal, 415));
     }
 
     try {
@@ -127,37 +112,55 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
       switch (route.operation) {
         case 'send': {
           const result = await requestHandler.sendMessage(await sendRequest(c, tenant), context);
-          return ok('messageId' in result ? { message: Message.toJSON(result) } : { task: Task.toJSON(result) });
+          return json(c, 200, 'messageId' in result ? { message: Message.toJSON(result) } : { task: Task.toJSON(result) });
         }
         case 'stream':
           return sseResponse(c, requestHandler.sendMessageStream(await sendRequest(c, tenant), context), {
             drainAfterClientLeaves: true,
             toJson: StreamResponse.toJSON,
             errorJson: restStreamError,
-            failEarly: fail,
+            failEarly: (failure) => fail(c, failure),
           });
         case 'subscribe':
           return sseResponse(c, requestHandler.resubscribe({ id, tenant }, context), {
             drainAfterClientLeaves: false,
             toJson: StreamResponse.toJSON,
             errorJson: restStreamError,
-            failEarly: fail,
+            failEarly: (failure) => fail(c, failure),
           });
         case 'get':
-          return ok(Task.toJSON(await requestHandler.getTask({ id, tenant, historyLength: optionalCount(c, 'historyLength') }, context)));
+          return json(c, 200, Task.toJSON(await requestHandler.getTask({ id, tenant, historyLength: optionalCount(c, 'historyLength') }, context)));
         case 'cancel':
-          return ok(Task.toJSON(await requestHandler.cancelTask({ id, tenant, metadata: {} }, context)));
+          return json(c, 200, Task.toJSON(await requestHandler.cancelTask({ id, tenant, metadata: {} }, context)));
         case 'list': {
           const response = await requestHandler.listTasks(listRequest(c, tenant), context);
-          return ok(ListTasksResponse.toJSON(response));
+          return json(c, 200, ListTasksResponse.toJSON(response));
         }
         case 'extendedCard':
-          return ok(AgentCard.toJSON(await requestHandler.getAuthenticatedExtendedAgentCard({ tenant }, context)));
+          return json(c, 200, AgentCard.toJSON(await requestHandler.getAuthenticatedExtendedAgentCard({ tenant }, context)));
       }
-    } catch (error) {
-      return fail(error);
+    } catch (failure) {
+      return fail(c, failure);
     }
   };
+}
+
+function json(c: Context, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return c.body(JSON.stringify(body), status as 200, { 'Content-Type': A2A_CONTENT_TYPE, ...headers });
+}
+
+/** Error messages can quote the request (a path, a task id); a credential pasted there is not echoed. */
+function errorResponse(c: Context, status: number, body: { error: { message: string } }): Response {
+  return json(c, status, { error: { ...body.error, message: redact(body.error.message) } });
+}
+
+function fail(c: Context, failure: unknown): Response {
+  if (!(failure instanceof A2AError)) {
+    log.error('REST request failed', { path: c.req.path, error: describeError(failure) });
+    return json(c, 500, errorBody(500, 'INTERNAL', 'Internal error. The server log has the details.'));
+  }
+  const status = restStatusFor(failure);
+  return errorResponse(c, status, toRestErrorBody(failure, status));
 }
 
 function restStreamError(failure: unknown) {

@@ -4,7 +4,7 @@
  * points OAuth-capable clients at this server's RFC 9728 metadata; a token that visibly lacks an
  * advertised scope is a 403; a Hub that cannot answer is a 503 with Retry-After.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { presentedToken } from './bearer.ts';
 import { Caller, type CallerEnv } from './caller.ts';
 import { HubUnavailable, missingScopes, TokenRejected, type HubIdentity, type HubTokenVerifier } from './hub-verifier.ts';
@@ -22,45 +22,46 @@ const HOW_TO =
   '(a fine-grained token needs "Make calls to Inference Providers"), or log in with OAuth as described by the resource metadata.';
 
 export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: RequireHfTokenOptions): MiddlewareHandler<CallerEnv> {
-  const challenge = (error: string, description: string) =>
-    `Bearer realm="huggingface", error="${error}", error_description="${description}", ` +
-    `resource_metadata="${resourceMetadataUrl}", scope="${scopes.join(' ')}"`;
+  const challengeTail = `resource_metadata="${resourceMetadataUrl}", scope="${scopes.join(' ')}"`;
 
   return async (c, next) => {
-    const refuse = (status: 401 | 403, error: string, message: string) => {
-      c.header('WWW-Authenticate', challenge(error, message));
-      c.header('Cache-Control', 'no-store');
-      return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: `${message}. ${HOW_TO}` } }, status);
-    };
-
-    /** The identity the Hub vouches for, or the response that says why there is none. */
-    const askHub = async (token: string): Promise<HubIdentity | Response> => {
-      try {
-        return await verifier.verify(token);
-      } catch (error) {
-        if (error instanceof TokenRejected) return refuse(401, 'invalid_token', `Hugging Face does not accept this token: ${error.message}`);
-        const retryAfter = error instanceof HubUnavailable ? error.retryAfterSeconds : 5;
-        log.warn('token check could not run', { error: describeError(error) });
-        c.header('Retry-After', String(retryAfter));
-        c.header('Cache-Control', 'no-store');
-        const why = error instanceof HubUnavailable ? error.message : 'of an internal error';
-        return c.json({ error: { code: 503, status: 'UNAVAILABLE', message: `Your token could not be checked because ${why}. Nothing was run; try again in ${retryAfter} s.` } }, 503);
-      }
-    };
-
-    const presented = presentedToken(c.req.header('authorization'), c.req.header('x-hf-authorization'));
-    if (presented.kind === 'missing') return refuse(401, 'invalid_token', 'This endpoint needs a Hugging Face token');
-    if (presented.kind === 'malformed') return refuse(401, 'invalid_request', `The credential was refused: ${presented.reason}`);
+    // `X-HF-Authorization` is read only when `Authorization` is absent.
+    const authorization = c.req.header('authorization');
+    const presented = presentedToken(authorization, authorization === undefined ? c.req.header('x-hf-authorization') : undefined);
+    if (presented.kind === 'missing') return refuse(c, challengeTail, 401, 'invalid_token', 'This endpoint needs a Hugging Face token');
+    if (presented.kind === 'malformed') return refuse(c, challengeTail, 401, 'invalid_request', `The credential was refused: ${presented.reason}`);
 
     // Most requests come with a token checked a moment ago: no await on that path.
-    const identity = verifier.cached(presented.token) ?? (await askHub(presented.token));
+    const identity = verifier.cached(presented.token) ?? (await askHub(c, challengeTail, verifier, presented.token));
     if (identity instanceof Response) return identity;
 
     const lacking = missingScopes(identity, scopes);
     if (lacking.length > 0) {
-      return refuse(403, 'insufficient_scope', `This token lacks the permission this server needs (${lacking.join(', ')})`);
+      return refuse(c, challengeTail, 403, 'insufficient_scope', `This token lacks the permission this server needs (${lacking.join(', ')})`);
     }
     c.set('caller', new Caller(identity.id, presented.token, true));
     await next();
   };
+}
+
+/** A 401 or 403 with the challenge that tells OAuth-capable clients where to log in. */
+function refuse(c: Context, challengeTail: string, status: 401 | 403, error: string, message: string): Response {
+  c.header('WWW-Authenticate', `Bearer realm="huggingface", error="${error}", error_description="${message}", ${challengeTail}`);
+  c.header('Cache-Control', 'no-store');
+  return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: `${message}. ${HOW_TO}` } }, status);
+}
+
+/** The identity the Hub vouches for, or the response that says why there is none. */
+async function askHub(c: Context, challengeTail: string, verifier: HubTokenVerifier, token: string): Promise<HubIdentity | Response> {
+  try {
+    return await verifier.verify(token);
+  } catch (error) {
+    if (error instanceof TokenRejected) return refuse(c, challengeTail, 401, 'invalid_token', `Hugging Face does not accept this token: ${error.message}`);
+    const retryAfter = error instanceof HubUnavailable ? error.retryAfterSeconds : 5;
+    log.warn('token check could not run', { error: describeError(error) });
+    c.header('Retry-After', String(retryAfter));
+    c.header('Cache-Control', 'no-store');
+    const why = error instanceof HubUnavailable ? error.message : 'of an internal error';
+    return c.json({ error: { code: 503, status: 'UNAVAILABLE', message: `Your token could not be checked because ${why}. Nothing was run; try again in ${retryAfter} s.` } }, 503);
+  }
 }
