@@ -126,18 +126,18 @@ function copyTask(task: Task): Task {
 
 /** Roughly what a task costs to keep: the characters of its text. */
 function charactersIn(task: Task): number {
+  let chars = partCharacters(task.status?.message?.parts);
+  for (const message of task.history ?? []) chars += partCharacters(message.parts);
+  for (const artifact of task.artifacts ?? []) chars += partCharacters(artifact.parts);
+  return chars;
+}
+
+function partCharacters(parts: Task['history'][number]['parts'] | undefined): number {
   let chars = 0;
-  const count = (parts: Task['history'][number]['parts'] | undefined) => {
-    for (const part of parts ?? []) {
-      const content = part.content;
-      if (content?.$case === 'text' || content?.$case === 'url') chars += content.value.length;
-      else if (content?.$case === 'raw') chars += content.value.length;
-      else if (content?.$case === 'data') chars += JSON.stringify(content.value ?? null).length;
-    }
-  };
-  for (const message of task.history ?? []) count(message.parts);
-  for (const artifact of task.artifacts ?? []) count(artifact.parts);
-  count(task.status?.message?.parts);
+  for (const { content } of parts ?? []) {
+    if (content?.$case === 'text' || content?.$case === 'url' || content?.$case === 'raw') chars += content.value.length;
+    else if (content?.$case === 'data') chars += JSON.stringify(content.value ?? null).length;
+  }
   return chars;
 }
 
