@@ -213,14 +213,16 @@ describe('upstream failures end the task FAILED with words a person can act on',
     }
   });
 
-  test('idle timeout: a router that never answers is cut off, and the message says after how long', { timeout: 10_000 }, async () => {
-    const impatient = await startTestServer({
-      cards: CARDS,
-      env: { HF_TOKEN: TOKEN, HF_INFERENCE_ENDPOINT: router.url },
-      modelOptions: { ...MODEL_OPTIONS, idleTimeoutMs: 300 },
+  describe('idle timeout', () => {
+    let impatient: RunningServer;
+    let impatientClient: Client;
+    before(async () => {
+      impatient = await startTestServer({ cards: CARDS, env: { HF_TOKEN: TOKEN, HF_INFERENCE_ENDPOINT: router.url }, modelOptions: { ...MODEL_OPTIONS, idleTimeoutMs: 300 } });
+      impatientClient = await clientFor(impatient.url, 'jsonrpc');
     });
-    try {
-      const impatientClient = await clientFor(impatient.url, 'jsonrpc');
+    after(() => impatient.close());
+
+    test('a router that never answers is cut off, and the message says after how long', { timeout: 10_000 }, async () => {
       const first = router.requests.length;
       router.script = () => ({ hang: true });
       const task = asTask(await impatientClient.sendMessage(userMessage('hello?')));
@@ -229,19 +231,9 @@ describe('upstream failures end the task FAILED with words a person can act on',
       await waitFor(() => router.requests[first]?.aborted === true, 'the hung upstream call to be closed');
       router.script = echoScript;
       await assertStillServes(impatientClient);
-    } finally {
-      await impatient.close();
-    }
-  });
-
-  test('idle timeout between tokens: a stream that stalls after the first token is cut off too', { timeout: 10_000 }, async () => {
-    const impatient = await startTestServer({
-      cards: CARDS,
-      env: { HF_TOKEN: TOKEN, HF_INFERENCE_ENDPOINT: router.url },
-      modelOptions: { ...MODEL_OPTIONS, idleTimeoutMs: 300 },
     });
-    try {
-      const impatientClient = await clientFor(impatient.url, 'jsonrpc');
+
+    test('a stream that stalls after the first token is cut off too', { timeout: 10_000 }, async () => {
       const first = router.requests.length;
       const never = new Promise<void>(() => {});
       router.script = () => ({ text: ['Four', ' and then nothing'], gate: (i) => (i === 0 ? Promise.resolve() : never) });
@@ -251,9 +243,7 @@ describe('upstream failures end the task FAILED with words a person can act on',
       assert.equal(router.requests.length, first + 1, 'a call that already streamed tokens is not retried');
       router.script = echoScript;
       await assertStillServes(impatientClient);
-    } finally {
-      await impatient.close();
-    }
+    });
   });
 });
 
