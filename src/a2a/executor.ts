@@ -9,6 +9,7 @@ import type { AgentRunner } from '../agents/runner.ts';
 import { ModelError } from '../agents/model.ts';
 import { McpCredentialRefused } from '../hf/mcp.ts';
 import { Caller } from '../auth/caller.ts';
+import { ANSWER_WANTED_WHOLE } from './request-handler.ts';
 import { describeError, log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
 
@@ -27,7 +28,7 @@ export class AgentTaskExecutor implements AgentExecutor {
 
   execute = async (request: RequestContext, bus: ExecutionEventBus): Promise<void> => {
     const { taskId, contextId } = request;
-    const events = new TaskEvents(bus, taskId, contextId);
+    const events = new TaskEvents(bus, taskId, contextId, request.context.state.get(ANSWER_WANTED_WHOLE) === true);
     const message = request.userMessage;
     const requested = message.metadata?.agent ?? request.request.metadata?.agent;
     const agent = typeof requested === 'string' || requested === undefined ? this.#runner.select(requested) : undefined;
@@ -101,6 +102,8 @@ class TaskEvents {
     private readonly bus: ExecutionEventBus,
     private readonly taskId: string,
     private readonly contextId: string,
+    /** Nobody waits for the first words, so they need not go out at once. */
+    private readonly wantedWhole: boolean,
   ) {}
 
   /**
@@ -136,11 +139,11 @@ class TaskEvents {
    * The answer streams as it comes, but at most one chunk per FLUSH_MS after the first: every chunk
    * is an event the SDK stores (copying the whole task each time) and every client must parse, so a
    * chunk per token would make a long answer cost the square of its length. The first delta goes out
-   * at once, so the first words show without delay.
+   * at once, so the first words show without delay, unless the caller waits for the whole answer.
    */
   chunk(delta: string): void {
     this.#pending += delta;
-    if (this.#chunks === 0) this.#flush(false);
+    if (this.#chunks === 0 && !this.wantedWhole) this.#flush(false);
     else this.#timer ??= setTimeout(() => this.#flush(false), FLUSH_MS);
   }
 

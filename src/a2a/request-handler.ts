@@ -9,6 +9,12 @@ import { DefaultRequestHandler, type AgentExecutor, type ExecutionEventBusManage
 
 const BUSY = new Set([TaskState.TASK_STATE_SUBMITTED, TaskState.TASK_STATE_WORKING]);
 
+/**
+ * Set in a call's state when the caller waits for the finished task rather than watching it: its
+ * answer need not go out word by word (see the executor).
+ */
+export const ANSWER_WANTED_WHOLE = 'agent-host.answer-wanted-whole';
+
 export class AgentRequestHandler extends DefaultRequestHandler {
   readonly #tasks: TaskStore;
 
@@ -21,6 +27,7 @@ export class AgentRequestHandler extends DefaultRequestHandler {
 
   override async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
     await this.#refuseIfBusy(params, context);
+    if (!params.configuration?.returnImmediately) context.state.set(ANSWER_WANTED_WHOLE, true);
     return super.sendMessage(params, context);
   }
 
