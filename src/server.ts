@@ -56,7 +56,12 @@ export interface RunningServer {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const agents =
     options.agents ??
-    (await loadAgentCards(config.agentCardsDir, { defaultModel: config.defaultModel, env: options.env ?? {}, hubUrl: config.hubUrl }));
+    (await loadAgentCards(config.agentCardsDir, {
+      defaultModel: config.defaultModel,
+      env: options.env ?? {},
+      hubUrl: config.hubUrl,
+      callersAuthenticate: config.auth === 'huggingface',
+    }));
 
   // Listen first: the card advertises the bound address when no public URL is configured.
   let app: Hono<CallerEnv> | undefined;

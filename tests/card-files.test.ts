@@ -155,3 +155,20 @@ test('a bad card stops `npm start` with an error naming the file and field, befo
   assert.doesNotMatch(output, /serving agents/);
   assert.doesNotMatch(output, /\n\s+at /, 'a clear message, not a stack trace');
 });
+
+test("with callers' own tokens required, a card may not put the server's HF_TOKEN in a header: start-up stops and says why", async () => {
+  const serverToken = 'hf_ServerOwnTokenNeverToLeak0001';
+  const mcp = { hub: { target: 'https://huggingface.co/mcp', headers: { Authorization: 'Bearer ${HF_TOKEN}' } } };
+  const dir = agentsDir({ 'shared.md': card({ model: 'passthrough', mcp_connect: mcp }) });
+
+  const { code, output } = await runStart({ FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_TOKEN: serverToken }, ['--agent-cards', dir]);
+  assert.equal(code, 2);
+  assert.match(output, /Cannot start: .*shared\.md: field "mcp_connect\.hub\.headers\.Authorization": \$\{HF_TOKEN\} would send the server's own token with every caller's requests/);
+  assert.match(output, /auth: \{forward: huggingface\}/, 'it says what to write instead');
+  assert.ok(!output.includes(serverToken), 'the token itself is not printed');
+  assert.doesNotMatch(output, /serving agents/);
+
+  // Without inbound auth the server's token is the only one there is, and a card may use it.
+  const agent = parseAgentCard('shared.md', card({ model: 'passthrough', mcp_connect: mcp }), { ...OPTIONS, env: { HF_TOKEN: serverToken } });
+  assert.equal(agent.mcpServers[0]?.headers.Authorization, `Bearer ${serverToken}`);
+});

@@ -43,7 +43,12 @@ export interface LoadOptions {
   defaultModel: string | undefined;
   env: Record<string, string | undefined>;
   hubUrl: string;
+  /** Callers bring their own tokens (FAST_AGENT_SERVE_OAUTH is set): the server's own may not be put in a card. */
+  callersAuthenticate?: boolean;
 }
+
+/** The variables that hold the server's own Hugging Face token. */
+const SERVER_TOKEN_VARIABLES = new Set(['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN']);
 
 export class AgentCardError extends Error {
   override name = 'AgentCardError';
@@ -105,7 +110,7 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
   // callers (name, description, instruction) is taken literally so a secret can never leak into it.
   const fields: Fields = { ...frontMatter };
   for (const key of ['model', 'mcp_connect']) {
-    if (key in fields) fields[key] = resolvePlaceholders(file, fields[key], options.env, key);
+    if (key in fields) fields[key] = resolvePlaceholders(file, fields[key], options, key);
   }
 
   for (const key of Object.keys(fields)) {
@@ -189,9 +194,17 @@ function splitFrontMatter(file: string, text: string): { frontMatter: Fields; bo
 }
 
 /** Replaces `${NAME}` and `${NAME:-fallback}` in every string of `value`. */
-function resolvePlaceholders(file: string, value: unknown, env: LoadOptions['env'], field: string): any {
+function resolvePlaceholders(file: string, value: unknown, options: LoadOptions, field: string): any {
+  const { env, callersAuthenticate } = options;
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => {
+      if (callersAuthenticate && SERVER_TOKEN_VARIABLES.has(name)) {
+        throw new AgentCardError(
+          file,
+          field,
+          `\${${name}} would send the server's own token with every caller's requests; callers bring their own tokens here, so use "auth: {forward: huggingface}" instead`,
+        );
+      }
       const resolved = env[name] ?? fallback;
       if (resolved === undefined) {
         throw new AgentCardError(file, field, `environment variable ${name} is not set`);
@@ -199,9 +212,9 @@ function resolvePlaceholders(file: string, value: unknown, env: LoadOptions['env
       return resolved;
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => resolvePlaceholders(file, item, env, `${field}[${i}]`));
+  if (Array.isArray(value)) return value.map((item, i) => resolvePlaceholders(file, item, options, `${field}[${i}]`));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolvePlaceholders(file, item, env, `${field}.${key}`)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolvePlaceholders(file, item, options, `${field}.${key}`)]));
   }
   return value;
 }
