@@ -11,6 +11,8 @@ import { startTestServer } from './support/server.ts';
 import { fakeToken, startFakeHub, type FakeHub } from './support/fake-hub.ts';
 import { rawRequest } from './support/http.ts';
 import type { RunningServer } from '../src/server.ts';
+import { HubTokenVerifier } from '../src/auth/hub-verifier.ts';
+import { Caller } from '../src/auth/caller.ts';
 
 const SEND = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'm', role: 'ROLE_USER', parts: [{ text: 'hi' }] } } });
 const send = (server: RunningServer, token: string) => rawRequest(server.url, 'POST', '/a2a/jsonrpc', { Authorization: `Bearer ${token}`, 'A2A-Version': '1.0' }, SEND);
@@ -102,6 +104,17 @@ describe('caching', () => {
     hub.users.delete(token);
     assert.equal((await send(server, token)).status, 401);
     assert.equal(hub.checks.length - before, 2);
+  });
+
+  test('the verified caller is who the Hub says: stable id, name, kind of account, organizations', async () => {
+    const token = fakeToken('profile');
+    hub.users.set(token, { name: 'ada', id: 'id-0042', orgs: ['acme', 'huggingface'] });
+    const identity = await new HubTokenVerifier({ hubUrl: hub.url }).verify(token);
+    assert.equal(identity.id, 'id-0042', 'tasks belong to the id, which survives a rename');
+    assert.deepEqual(identity.profile, { name: 'ada', type: 'user', orgs: ['acme', 'huggingface'] });
+    const caller = new Caller(identity.id, token, true, identity.profile);
+    assert.ok(!JSON.stringify(caller).includes(token), 'the caller prints without its token');
+    assert.deepEqual(JSON.parse(JSON.stringify(caller)).profile.orgs, ['acme', 'huggingface']);
   });
 
   test('the Hub is asked with the caller\'s token as a bearer token', () => {

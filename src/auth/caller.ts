@@ -8,6 +8,14 @@
  */
 import type { User } from '@a2a-js/sdk/server';
 
+/** Who a verified caller is, as the Hub describes them. */
+export interface CallerProfile {
+  name: string;
+  /** `user`, `org` or `app`. */
+  type: string;
+  orgs: readonly string[];
+}
+
 export class Caller implements User {
   readonly #token: string | undefined;
 
@@ -16,6 +24,8 @@ export class Caller implements User {
     readonly userName: string,
     token: string | undefined,
     readonly isAuthenticated: boolean,
+    /** Undefined for anonymous callers. */
+    readonly profile?: CallerProfile,
   ) {
     this.#token = token;
   }
@@ -25,8 +35,8 @@ export class Caller implements User {
     return this.#token;
   }
 
-  toJSON(): { userName: string } {
-    return { userName: this.userName };
+  toJSON(): { userName: string; profile: CallerProfile | undefined } {
+    return { userName: this.userName, profile: this.profile };
   }
 }
 

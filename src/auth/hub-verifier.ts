@@ -11,11 +11,13 @@
  */
 import { hash } from 'node:crypto';
 import { BoundedMap } from '../util/bounded-map.ts';
+import type { CallerProfile } from './caller.ts';
 
 export interface HubIdentity {
   /** The account's stable id (survives renames); the name when the Hub gives no id. */
   id: string;
-  name: string;
+  /** Name, kind of account and organizations. */
+  profile: CallerProfile;
   /** For fine-grained tokens, the global permissions they carry; undefined when not restricted. */
   permissions: string[] | undefined;
   /** Epoch ms after which the token is no longer valid, when the Hub says. */
@@ -157,7 +159,11 @@ function parseWhoami(body: any): HubIdentity {
   const expires = Date.parse(body.auth?.expiresAt ?? accessToken?.expiration ?? '');
   return {
     id: typeof body.id === 'string' && body.id ? body.id : body.name,
-    name: body.name,
+    profile: {
+      name: body.name,
+      type: typeof body.type === 'string' ? body.type : 'user',
+      orgs: Array.isArray(body.orgs) ? body.orgs.flatMap((org: any) => (typeof org?.name === 'string' ? [org.name] : [])) : [],
+    },
     permissions: fineGrained ? (Array.isArray(fineGrained.global) ? fineGrained.global.filter((p: unknown) => typeof p === 'string') : []) : undefined,
     expiresAt: Number.isFinite(expires) ? expires : undefined,
   };

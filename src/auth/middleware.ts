@@ -39,7 +39,7 @@ export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: Requir
     if (lacking.length > 0) {
       return refuse(c, challengeTail, 403, 'insufficient_scope', `This token lacks the permission this server needs (${lacking.join(', ')})`);
     }
-    c.set('caller', new Caller(identity.id, presented.token, true));
+    c.set('caller', new Caller(identity.id, presented.token, true, identity.profile));
     await next();
   };
 }
