@@ -43,6 +43,8 @@ export interface ServerOptions {
   verifierOptions?: Omit<HubVerifierOptions, 'hubUrl'>;
   /** Timeouts and result size of MCP tool calls. */
   mcpLimits?: Partial<McpLimits>;
+  /** The fetch MCP connections use; tests route made-up hosts (a `*.hf.space` name) to loopback. */
+  mcpFetch?: typeof fetch;
 }
 
 export interface RunningServer {
@@ -95,13 +97,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 }
 
-interface AppParts extends Pick<ServerOptions, 'modelOptions' | 'verifierOptions' | 'mcpLimits'> {
+interface AppParts extends Pick<ServerOptions, 'modelOptions' | 'verifierOptions' | 'mcpLimits' | 'mcpFetch'> {
   baseUrl: string;
   taskStore: BoundedTaskStore;
   eventBuses: ScopedEventBuses;
 }
 
-export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, eventBuses, modelOptions, verifierOptions, mcpLimits }: AppParts): Hono<CallerEnv> {
+export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskStore, eventBuses, modelOptions, verifierOptions, mcpLimits, mcpFetch }: AppParts): Hono<CallerEnv> {
   const authOn = config.auth === 'huggingface';
   const modelFor = (agent: AgentSpec): ChatModel =>
     agent.model.kind === 'passthrough'
@@ -112,6 +114,7 @@ export function buildApp(config: Config, agents: AgentSpec[], { baseUrl, taskSto
     hubUrl: config.hubUrl,
     listings: toolListingCache(),
     mcpLimits,
+    mcpFetch,
   });
   const card = buildAgentCard({ baseUrl, agents, auth: authOn ? { hubUrl: config.hubUrl, scopes: config.scopes } : undefined });
   const requestHandler = new AgentRequestHandler(card, taskStore, new AgentTaskExecutor(runner), eventBuses);

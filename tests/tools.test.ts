@@ -65,6 +65,7 @@ after(async () => {
 beforeEach(() => {
   mcp.requiredAuthorization = undefined;
   mcp.failWith = undefined;
+  mcp.hangOn = undefined;
 });
 
 async function stream(client: Client, text: string, metadata?: Record<string, unknown>) {
@@ -326,3 +327,86 @@ async function waitFor(check: () => boolean, what = 'a condition', timeoutMs = 5
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('what each MCP server is sent, by the host policy and the card', () => {
+  const SPACE_HOST = 'tools-demo.hf.space';
+  const OTHER_HOST = 'tools.example.com';
+  let routed: RunningServer;
+  /** Names no test machine resolves, routed to the loopback MCP server; the policy still sees the name. */
+  const mcpFetch: typeof fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname !== SPACE_HOST && url.hostname !== OTHER_HOST) return fetch(input, init);
+    return fetch(new URL(`${url.pathname}${url.search}`, mcp.url), init);
+  };
+  const agent = (name: string, entry: Record<string, unknown>) => card({ name, model: 'hf.acme/tool-user', use_history: false, mcp_connect: { [name]: entry } });
+
+  before(async () => {
+    routed = await startTestServer({
+      cards: {
+        'space.md': agent('space', { target: `https://${SPACE_HOST}/mcp`, auth: { forward: 'huggingface' } }),
+        'other.md': agent('other', { target: `https://${OTHER_HOST}/mcp` }),
+        'headed.md': agent('headed', { target: mcp.url, headers: { 'X-Team': 'blue' }, auth: { forward: 'huggingface' } }),
+        'keyed.md': agent('keyed', { target: mcp.url, headers: { Authorization: 'Bearer card-set-key' }, auth: { forward: 'huggingface' } }),
+      },
+      env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url, HF_INFERENCE_ENDPOINT: router.url, HF_TOKEN: SERVER_TOKEN },
+      mcpLimits: { connectTimeoutMs: 400, listTimeoutMs: 400 },
+      mcpFetch,
+    });
+  });
+  after(() => routed.close());
+
+  /** One search_models call through `agentName`'s server; returns what the MCP server received. */
+  async function searchThrough(agentName: string, token: string) {
+    router.script = toolThenAnswer({ name: `${agentName}__search_models`, arguments: '{"query":"policy"}' });
+    const first = mcp.requests.length;
+    const client = await clientFor(routed.url, 'jsonrpc', token);
+    const { task } = await stream(client, 'search', { agent: agentName });
+    assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED, statusText(task));
+    const requests = mcp.requests.slice(first);
+    assert.ok(requests.some((r) => r.tool === 'search_models'), 'the tool was called');
+    return requests;
+  }
+
+  test('a *.hf.space MCP server gets the caller\'s token as X-HF-Authorization, never as Authorization', async () => {
+    for (const request of await searchThrough('space', ALICE)) {
+      assert.equal(request.hfAuthorization, `Bearer ${ALICE}`);
+      assert.equal(request.authorization, undefined);
+    }
+  });
+
+  test('any other host gets no token at all', async () => {
+    for (const request of await searchThrough('other', ALICE)) {
+      assert.equal(request.authorization, undefined);
+      assert.equal(request.hfAuthorization, undefined);
+    }
+  });
+
+  test('headers a card sets are sent as written, next to the forwarded token', async () => {
+    for (const request of await searchThrough('headed', ALICE)) {
+      assert.equal(request.headers['x-team'], 'blue');
+      assert.equal(request.authorization, `Bearer ${ALICE}`);
+    }
+  });
+
+  test('a credential header the card sets wins over the caller\'s token', async () => {
+    for (const request of await searchThrough('keyed', ALICE)) {
+      assert.equal(request.authorization, 'Bearer card-set-key');
+      assert.equal(request.hfAuthorization, undefined);
+    }
+  });
+
+  for (const [method, phase] of [['initialize', 'connect'], ['tools/list', 'list its tools']] as const) {
+    test(`an MCP server that never answers ${method}: the agent answers without it and says the server did not answer in time (${phase})`, async () => {
+      mcp.hangOn = method;
+      // A caller of its own, so no cached listing answers for the server.
+      const token = fakeToken(`hang${phase.length}`);
+      hub.users.set(token, { name: `hang-${phase.length}` });
+      router.script = () => ({ text: 'Answered without tools.' });
+      const { events, task } = await stream(await clientFor(routed.url, 'jsonrpc', token), 'search', { agent: 'headed' });
+      assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED, statusText(task));
+      assert.equal(artifactText(task), 'Answered without tools.');
+      assert.ok(progressTexts(events).some((t) => /MCP server "headed" .* is unavailable: it did not answer in time/.test(t)), progressTexts(events).join(' | '));
+      assert.deepEqual(router.requests.at(-1)!.body.tools ?? [], [], 'no tools were offered');
+    });
+  }
+});

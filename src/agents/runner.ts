@@ -31,6 +31,7 @@ export interface RunnerOptions {
   hubUrl: string;
   listings: ToolListings;
   mcpLimits?: Partial<McpLimits>;
+  mcpFetch?: typeof fetch;
 }
 
 const LAST_ROUND = 'You have made every tool call allowed for this message. Answer now, from what you already have.';
@@ -60,7 +61,7 @@ export class AgentRunner {
     const release = await conversations?.acquire(key, signal);
     const tools =
       agent.mcpServers.length > 0
-        ? new McpSession(agent.mcpServers, { hubUrl: this.#options.hubUrl, token, owner: turn.owner, listings: this.#options.listings, limits: this.#options.mcpLimits })
+        ? new McpSession(agent.mcpServers, { hubUrl: this.#options.hubUrl, token, owner: turn.owner, listings: this.#options.listings, limits: this.#options.mcpLimits, fetch: this.#options.mcpFetch })
         : undefined;
     try {
       let offered: ToolSpec[] = [];

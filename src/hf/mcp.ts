@@ -88,6 +88,8 @@ export interface SessionOptions {
   owner: string;
   listings: ToolListings;
   limits?: Partial<McpLimits>;
+  /** The fetch MCP requests go through (the global one unless a test routes hosts elsewhere). */
+  fetch?: typeof fetch;
 }
 
 interface OfferedTool extends ToolSpec {
@@ -209,7 +211,7 @@ export class McpSession {
     let pending = this.#clients.get(server.name);
     if (!pending) {
       const headers = forwardedHeaders(server.url, this.#options.hubUrl, server.forwardHfToken ? this.#options.token : undefined, server.headers);
-      const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers }, fetch: sizeLimitedFetch(this.#limits.maxResponseBytes) });
+      const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers }, fetch: sizeLimitedFetch(this.#limits.maxResponseBytes, this.#options.fetch ?? fetch) });
       const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' }, { jsonSchemaValidator: schemaValidator });
       pending = client.connect(transport, { signal, timeout: this.#limits.connectTimeoutMs }).then(() => client);
       // A failed connection is not kept: the next use tries again.
@@ -240,9 +242,9 @@ export class McpSession {
 }
 
 /** fetch for MCP requests that gives up on a response body larger than `maxBytes`. */
-function sizeLimitedFetch(maxBytes: number): typeof fetch {
+function sizeLimitedFetch(maxBytes: number, send: typeof fetch): typeof fetch {
   return async (input, init) => {
-    const response = await fetch(input, init);
+    const response = await send(input, init);
     if (!response.body) return response;
     let seen = 0;
     const limited = response.body.pipeThrough(

@@ -1,8 +1,8 @@
 /**
  * A real MCP server on loopback (the MCP SDK's McpServer over its web-standard Streamable HTTP
  * transport, stateless), with a few tools: a search, a slow one, a failing one and a huge one. It
- * records the credential headers of every request and the JSON-RPC method each carried, and can be
- * told to require a token or to be down.
+ * records the headers of every request and the JSON-RPC method each carried, and can be told to
+ * require a token, to be down, or to leave one method unanswered.
  */
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,8 @@ export interface McpRequestRecord {
   method: string;
   authorization: string | undefined;
   hfAuthorization: string | undefined;
+  /** Every header the request carried. */
+  headers: Record<string, string>;
   /** For tools/call: the tool's name and arguments. */
   tool?: string;
   arguments?: Record<string, unknown>;
@@ -26,6 +28,8 @@ export interface TestMcpServer {
   requiredAuthorization: string | undefined;
   /** When set, every request gets this HTTP status. */
   failWith: number | undefined;
+  /** When set, a request for this JSON-RPC method is never answered. */
+  hangOn: string | undefined;
   /** How many slow tool calls the client hung up on before they finished. */
   abortedSlowCalls: number;
   close(): Promise<void>;
@@ -35,7 +39,7 @@ export const HUGE_RESULT_CHARS = 100_000;
 export const ENORMOUS_RESULT_CHARS = 3_000_000;
 
 export async function startMcpServer(): Promise<TestMcpServer> {
-  const state: TestMcpServer = { url: '', requests: [], requiredAuthorization: undefined, failWith: undefined, abortedSlowCalls: 0, close: async () => {} };
+  const state: TestMcpServer = { url: '', requests: [], requiredAuthorization: undefined, failWith: undefined, hangOn: undefined, abortedSlowCalls: 0, close: async () => {} };
 
   /** `hungUp` fires when the client closes the HTTP request this server instance answers. */
   const build = (hungUp: AbortSignal) => {
@@ -79,9 +83,11 @@ export async function startMcpServer(): Promise<TestMcpServer> {
         method: body?.method ?? request.method,
         authorization: request.headers.get('authorization') ?? undefined,
         hfAuthorization: request.headers.get('x-hf-authorization') ?? undefined,
+        headers: Object.fromEntries(request.headers),
         ...(body?.method === 'tools/call' && { tool: body.params?.name, arguments: body.params?.arguments }),
       });
       if (state.failWith) return new Response('unavailable', { status: state.failWith });
+      if (state.hangOn && body?.method === state.hangOn) return new Promise<Response>(() => {});
       if (state.requiredAuthorization !== undefined && request.headers.get('authorization') !== state.requiredAuthorization) {
         return new Response(JSON.stringify({ error: 'invalid token' }), { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
       }
