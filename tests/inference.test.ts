@@ -172,6 +172,13 @@ describe('upstream failures end the task FAILED with words a person can act on',
     assert.deepEqual(calls[1]!.body, calls[0]!.body, 'the retry sends the same request');
   });
 
+  test(`503 every time: exactly maxAttempts (${MAX_ATTEMPTS}) requests, then FAILED; the client's own unbounded retry is off`, async () => {
+    const { task, calls } = await failWith(() => ({ status: 503, message: 'Model is loading' }));
+    assert.equal(task.status?.state, TaskState.TASK_STATE_FAILED, statusText(task));
+    assert.equal(calls.length, MAX_ATTEMPTS, 'the router sees exactly maxAttempts requests');
+    await assertStillServes(client);
+  });
+
   test('500: the message says the provider failed, and the call is not retried', async () => {
     const { task, calls } = await failWith(() => ({ status: 500, message: 'Internal server error' }));
     assertFailed(task, /provider.*fail/i);
