@@ -15,7 +15,7 @@ import type { McpServerSpec } from '../agents/card-file.ts';
 import type { ToolSpec } from '../agents/model.ts';
 import { BoundedMap } from '../util/bounded-map.ts';
 import { redact } from '../util/redact.ts';
-import { forwardedHeaders } from './host-policy.ts';
+import { callerFetch } from './caller-fetch.ts';
 
 export interface McpLimits {
   connectTimeoutMs: number;
@@ -210,8 +210,11 @@ export class McpSession {
   #client(server: McpServerSpec, signal: AbortSignal): Promise<Client> {
     let pending = this.#clients.get(server.name);
     if (!pending) {
-      const headers = forwardedHeaders(server.url, this.#options.hubUrl, server.forwardHfToken ? this.#options.token : undefined, server.headers);
-      const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers }, fetch: sizeLimitedFetch(this.#limits.maxResponseBytes, this.#options.fetch ?? fetch) });
+      const send = callerFetch({ token: server.forwardHfToken ? this.#options.token : undefined, hubUrl: this.#options.hubUrl, fetch: this.#options.fetch });
+      const transport = new StreamableHTTPClientTransport(new URL(server.url), {
+        requestInit: { headers: server.headers },
+        fetch: sizeLimitedFetch(this.#limits.maxResponseBytes, send),
+      });
       const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' }, { jsonSchemaValidator: schemaValidator });
       pending = client.connect(transport, { signal, timeout: this.#limits.connectTimeoutMs }).then(() => client);
       // A failed connection is not kept: the next use tries again.
