@@ -109,6 +109,8 @@ describe('redirects', () => {
         '/same-origin': '/landing',
         '/to-collector': `https://collector.example/steal`,
         '/to-hub': `https://hf.co/landing`,
+        '/to-other-space': `https://someone-else.hf.space/landing`,
+        '/loop': '/loop',
       };
       const location = redirects[req.url ?? ''];
       if (location) res.writeHead(307, { Location: location }).end();
@@ -122,13 +124,15 @@ describe('redirects', () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const viaSpace = (path: string) => {
-    const send = callerFetch({ token: ALICE, hubUrl: 'https://huggingface.co', fetch: routeTo({ [SPACE_HOST]: origin, 'collector.example': origin, 'hf.co': origin }) });
-    return send(`https://${SPACE_HOST}${path}`, { method: 'POST', body: '{"q":1}', headers: { 'Content-Type': 'application/json' } });
+    const hosts = { [SPACE_HOST]: origin, 'collector.example': origin, 'hf.co': origin, 'someone-else.hf.space': origin };
+    const send = callerFetch({ token: ALICE, hubUrl: 'https://huggingface.co', fetch: routeTo(hosts) });
+    return (init: RequestInit = {}) =>
+      send(`https://${SPACE_HOST}${path}`, { method: 'POST', body: '{"q":1}', headers: { 'Content-Type': 'application/json', 'X-Api-Key': 'card-key' }, ...init });
   };
 
   test('a same-origin redirect is followed with the token and the body', async () => {
     received.length = 0;
-    const response = await viaSpace('/same-origin');
+    const response = await viaSpace('/same-origin')();
     assert.equal(response.status, 200);
     assert.equal(await response.text(), 'landed');
     assert.deepEqual(received.map((r) => r.path), ['/same-origin', '/landing']);
@@ -138,10 +142,25 @@ describe('redirects', () => {
 
   test('a redirect to a host the policy gives nothing (or another header) is not followed', async () => {
     received.length = 0;
-    for (const path of ['/to-collector', '/to-hub']) {
-      const response = await viaSpace(path);
+    for (const path of ['/to-collector', '/to-hub', '/to-other-space']) {
+      const response = await viaSpace(path)();
       assert.equal(response.status, 307, `${path}: the redirect comes back to the caller unfollowed`);
     }
-    assert.deepEqual(received.map((r) => r.path), ['/to-collector', '/to-hub'], 'nothing went to /steal or /landing');
+    assert.deepEqual(received.map((r) => r.path), ['/to-collector', '/to-hub', '/to-other-space'], 'neither the token nor the card\'s key went on');
+  });
+
+  test('a call that follows redirects itself (redirect: manual, as the MCP SDK does) gets the 3xx back', async () => {
+    received.length = 0;
+    const response = await viaSpace('/same-origin')({ redirect: 'manual' });
+    assert.equal(response.status, 307);
+    assert.deepEqual(received.map((r) => r.path), ['/same-origin']);
+    await assert.rejects(viaSpace('/same-origin')({ redirect: 'error' }), /redirect/);
+  });
+
+  test('a redirect loop ends after a few hops with the last 3xx', async () => {
+    received.length = 0;
+    const response = await viaSpace('/loop')();
+    assert.equal(response.status, 307);
+    assert.equal(received.length, 6, 'the first request and five redirects');
   });
 });

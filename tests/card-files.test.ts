@@ -168,6 +168,19 @@ test("with callers' own tokens required, a card may not put the server's HF_TOKE
   assert.ok(!output.includes(serverToken), 'the token itself is not printed');
   assert.doesNotMatch(output, /serving agents/);
 
+  // The same token under any other name, or under the other variable the Hub's tools read, too.
+  for (const [variable, env] of [
+    ['HUGGING_FACE_HUB_TOKEN', { HUGGING_FACE_HUB_TOKEN: serverToken }],
+    ['TEAM_KEY', { HF_TOKEN: serverToken, TEAM_KEY: serverToken }],
+  ] as const) {
+    const copied = { hub: { target: 'https://huggingface.co/mcp', headers: { Authorization: `Bearer \${${variable}}` } } };
+    assert.throws(
+      () => parseAgentCard('shared.md', card({ model: 'passthrough', mcp_connect: copied }), { ...OPTIONS, env, callersAuthenticate: true }),
+      (error: Error) => error instanceof AgentCardError && /server's own token/.test(error.message) && !error.message.includes(serverToken),
+      variable,
+    );
+  }
+
   // Without inbound auth the server's token is the only one there is, and a card may use it.
   const agent = parseAgentCard('shared.md', card({ model: 'passthrough', mcp_connect: mcp }), { ...OPTIONS, env: { HF_TOKEN: serverToken } });
   assert.equal(agent.mcpServers[0]?.headers.Authorization, `Bearer ${serverToken}`);

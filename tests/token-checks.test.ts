@@ -108,10 +108,10 @@ describe('caching', () => {
 
   test('the verified caller is who the Hub says: stable id, name, kind of account, organizations', async () => {
     const token = fakeToken('profile');
-    hub.users.set(token, { name: 'ada', id: 'id-0042', orgs: ['acme', 'huggingface'] });
+    hub.users.set(token, { name: 'ada', id: 'id-0042', type: 'app', orgs: ['acme', 'huggingface'] });
     const identity = await new HubTokenVerifier({ hubUrl: hub.url }).verify(token);
     assert.equal(identity.id, 'id-0042', 'tasks belong to the id, which survives a rename');
-    assert.deepEqual(identity.profile, { name: 'ada', type: 'user', orgs: ['acme', 'huggingface'] });
+    assert.deepEqual(identity.profile, { name: 'ada', type: 'app', orgs: ['acme', 'huggingface'] });
     const caller = new Caller(identity.id, token, true, identity.profile);
     assert.ok(!JSON.stringify(caller).includes(token), 'the caller prints without its token');
     assert.deepEqual(JSON.parse(JSON.stringify(caller)).profile.orgs, ['acme', 'huggingface']);

@@ -330,12 +330,11 @@ async function waitFor(check: () => boolean, what = 'a condition', timeoutMs = 5
 
 describe('what each MCP server is sent, by the host policy and the card', () => {
   const SPACE_HOST = 'tools-demo.hf.space';
-  const OTHER_HOST = 'tools.example.com';
   let routed: RunningServer;
   /** Names no test machine resolves, routed to the loopback MCP server; the policy still sees the name. */
   const mcpFetch: typeof fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    if (url.hostname !== SPACE_HOST && url.hostname !== OTHER_HOST) return fetch(input, init);
+    if (url.hostname !== SPACE_HOST) return fetch(input, init);
     return fetch(new URL(`${url.pathname}${url.search}`, mcp.url), init);
   };
   const agent = (name: string, entry: Record<string, unknown>) => card({ name, model: 'hf.acme/tool-user', use_history: false, mcp_connect: { [name]: entry } });
@@ -344,7 +343,6 @@ describe('what each MCP server is sent, by the host policy and the card', () => 
     routed = await startTestServer({
       cards: {
         'space.md': agent('space', { target: `https://${SPACE_HOST}/mcp`, auth: { forward: 'huggingface' } }),
-        'other.md': agent('other', { target: `https://${OTHER_HOST}/mcp` }),
         'headed.md': agent('headed', { target: mcp.url, headers: { 'X-Team': 'blue' }, auth: { forward: 'huggingface' } }),
         'keyed.md': agent('keyed', { target: mcp.url, headers: { Authorization: 'Bearer card-set-key' }, auth: { forward: 'huggingface' } }),
       },
@@ -371,13 +369,6 @@ describe('what each MCP server is sent, by the host policy and the card', () => 
     for (const request of await searchThrough('space', ALICE)) {
       assert.equal(request.hfAuthorization, `Bearer ${ALICE}`);
       assert.equal(request.authorization, undefined);
-    }
-  });
-
-  test('any other host gets no token at all', async () => {
-    for (const request of await searchThrough('other', ALICE)) {
-      assert.equal(request.authorization, undefined);
-      assert.equal(request.hfAuthorization, undefined);
     }
   });
 

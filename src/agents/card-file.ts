@@ -209,6 +209,10 @@ function resolvePlaceholders(file: string, value: unknown, options: LoadOptions,
       if (resolved === undefined) {
         throw new AgentCardError(file, field, `environment variable ${name} is not set`);
       }
+      // The same token under another name (a second secret holding it) is the same mistake.
+      if (callersAuthenticate && resolved && [...SERVER_TOKEN_VARIABLES].some((variable) => env[variable] === resolved)) {
+        throw new AgentCardError(file, field, `\${${name}} holds the server's own token, which would go out with every caller's requests; use "auth: {forward: huggingface}" instead`);
+      }
       return resolved;
     });
   }

@@ -6,11 +6,12 @@
  * card or the calling code sets explicitly always wins over the token the caller brought.
  *
  * Redirects are followed here, not by fetch, because fetch would carry X-HF-Authorization (and any
- * explicit credential) to wherever a server points. A redirect is followed only when the policy
- * would send the same header to the new URL; otherwise the 3xx answer is returned as it came, and
- * the token stays where the policy put it.
+ * explicit credential) to wherever a server points. A redirect is followed only within its origin;
+ * any other comes back as the 3xx it is, so the token and the card's headers stay where they were
+ * sent. A caller that asks for `redirect: 'manual'` (the MCP SDK does, and follows same-origin hops
+ * itself) gets every 3xx back; `redirect: 'error'` makes one an error.
  */
-import { forwardedHeaders, tokenHeaderFor } from './host-policy.ts';
+import { forwardedHeaders } from './host-policy.ts';
 
 export interface CallerFetchOptions {
   /** The caller's token; undefined sends no token anywhere. */
@@ -40,24 +41,31 @@ export function callerFetch({ token, hubUrl, fetch: send = fetch }: CallerFetchO
         signal: request.signal,
         redirect: 'manual',
       });
-      const location = response.headers.get('location');
-      if (!REDIRECTS.has(response.status) || !location || hop === MAX_REDIRECTS) return response;
-      const next = new URL(location, url);
-      if (!sameCredential(url, next, hubUrl)) return response;
+      if (!REDIRECTS.has(response.status)) return response;
+      if (request.redirect === 'error') {
+        await response.body?.cancel();
+        throw new TypeError(`${new URL(url).host} answered with a redirect (HTTP ${response.status}), and this call does not follow redirects`);
+      }
+      const next = request.redirect === 'follow' && hop < MAX_REDIRECTS ? sameOriginTarget(url, response.headers.get('location')) : undefined;
+      if (!next) return response;
       await response.body?.cancel();
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
-        method = method === 'HEAD' ? 'HEAD' : 'GET';
+        if (method !== 'HEAD') method = 'GET';
         body = undefined;
-        delete explicit['content-type'];
-        delete explicit['content-length'];
+        for (const name of Object.keys(explicit)) if (name.startsWith('content-')) delete explicit[name];
       }
-      url = next.href;
+      url = next;
     }
   };
 }
 
-/** The new URL is on the same origin, or the policy gives it the same header as the old one. */
-function sameCredential(from: string, to: URL, hubUrl: string): boolean {
-  if (new URL(from).origin === to.origin) return true;
-  return tokenHeaderFor(from, hubUrl) === tokenHeaderFor(to, hubUrl) && tokenHeaderFor(to, hubUrl) !== undefined;
+/** Where a redirect points, when that is on the same origin and carries no userinfo. */
+function sameOriginTarget(from: string, location: string | null): string | undefined {
+  if (!location) return undefined;
+  try {
+    const next = new URL(location, from);
+    return next.origin === new URL(from).origin && !next.username && !next.password ? next.href : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 export interface HubUser {
   name: string;
   id?: string;
+  /** whoami's `type`; `user` unless set. */
+  type?: string;
   orgs?: string[];
   /** Makes the token fine-grained with these global permissions. */
   permissions?: string[];
@@ -60,7 +62,7 @@ export async function startFakeHub(users: Record<string, HubUser> = {}): Promise
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(
       JSON.stringify({
-        type: 'user',
+        type: user.type ?? 'user',
         id: user.id ?? `id-${user.name}`,
         name: user.name,
         fullname: user.name,
