@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer } from './support/server.ts';
+import { startTestServer, withTestServer } from './support/server.ts';
 import { card } from './support/agents.ts';
 import type { RunningServer } from '../src/server.ts';
 
@@ -75,15 +75,12 @@ test('the card advertises FAST_AGENT_PUBLIC_URL, else the resource URL, else the
     [{ FAST_AGENT_OAUTH_RESOURCE_URL: 'https://agent.example.org', FAST_AGENT_PUBLIC_URL: 'https://public.example.org/x' }, 'https://public.example.org/x'],
   ];
   for (const [env, expected] of cases) {
-    const other = await startTestServer({ cards: CARDS, env });
-    try {
+    await withTestServer({ cards: CARDS, env }, async (other) => {
       const { body } = await fetchCard({ 'A2A-Version': '1.0' }, other.url);
       assert.equal(body.supportedInterfaces[0].url, `${expected}/a2a/jsonrpc`);
       const { body: legacy } = await fetchCard({}, other.url);
       assert.equal(legacy.url, `${expected}/a2a/jsonrpc`);
-    } finally {
-      await other.close();
-    }
+    });
   }
 });
 

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type Task } from '@a2a-js/sdk';
-import { startTestServer } from './support/server.ts';
+import { startTestServer, withTestServer } from './support/server.ts';
 import { card } from './support/agents.ts';
 import { fakeToken, startFakeHub, type FakeHub } from './support/fake-hub.ts';
 import { startFakeRouter, type FakeRouter } from './support/fake-router.ts';
@@ -184,15 +184,12 @@ describe('public routes and discovery', () => {
   });
 
   test('on a Space, the resource is https://<SPACE_HOST>, in the metadata and in the challenge', async () => {
-    const space = await startTestServer({ cards: CARDS, env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', SPACE_HOST: 'me-agent.hf.space', HF_ENDPOINT: hub.url } });
-    try {
+    await withTestServer({ cards: CARDS, env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', SPACE_HOST: 'me-agent.hf.space', HF_ENDPOINT: hub.url } }, async (space) => {
       const metadata = JSON.parse((await rawRequest(space.url, 'GET', '/.well-known/oauth-protected-resource')).body);
       assert.equal(metadata.resource, 'https://me-agent.hf.space');
       const refused = await rawRequest(space.url, 'POST', '/a2a/jsonrpc', {}, SEND);
       assert.match(String(refused.headers['www-authenticate']), /resource_metadata="https:\/\/me-agent\.hf\.space\/\.well-known\/oauth-protected-resource"/);
-    } finally {
-      await space.close();
-    }
+    });
   });
 
   test('the 1.0 card advertises hf_bearer (HTTP bearer) OR hf_oauth (OpenID Connect at the Hub), on the card and every skill', async () => {

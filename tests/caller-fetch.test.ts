@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TaskState, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { callerFetch } from '../src/hf/caller-fetch.ts';
 import { startTestServer } from './support/server.ts';
 import { fakeToken, startFakeHub, type FakeHub } from './support/fake-hub.ts';
 import { userMessage } from './support/clients.ts';
+import { listenOnLoopback } from './support/http.ts';
 import type { RunningServer } from '../src/server.ts';
 
 const ALICE = fakeToken('alice');
@@ -117,11 +117,11 @@ describe('redirects', () => {
       else res.writeHead(200, { 'Content-Type': 'text/plain' }).end('landed');
     });
   });
+  let close = async () => {};
   before(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ url: origin, close } = await listenOnLoopback(server));
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => close());
 
   const viaSpace = (path: string) => {
     const hosts = { [SPACE_HOST]: origin, 'collector.example': origin, 'hf.co': origin, 'someone-else.hf.space': origin };

@@ -122,15 +122,20 @@ describe('--instance-scope connection (the default)', () => {
     assert.deepEqual(two.prompt, [SYSTEM, user('What is my name?')]);
   });
 
+  /** After a first turn and one that did not complete, the context still answers and remembers only the first. */
+  async function assertOnlyFirstTurnRemembered(client: Client, contextId: string): Promise<void> {
+    router.script = echoScript;
+    const next = await turn(client, 'What is my name?', { contextId });
+    assert.deepEqual(next.prompt, [SYSTEM, user('My name is Ada.'), answerTo('My name is Ada.'), user('What is my name?')]);
+  }
+
   test('a failed turn is not remembered, and the context still takes messages', async () => {
     const client = await clientFor(server.url, 'jsonrpc');
     const one = await turn(client, 'My name is Ada.');
     router.script = () => ({ status: 500, message: 'Internal server error' });
     const failed = asTask(await client.sendMessage(userMessage('I like graphs.', { contextId: one.contextId })));
     assert.equal(failed.status?.state, TaskState.TASK_STATE_FAILED);
-    router.script = echoScript;
-    const three = await turn(client, 'What is my name?', { contextId: one.contextId });
-    assert.deepEqual(three.prompt, [SYSTEM, user('My name is Ada.'), answerTo('My name is Ada.'), user('What is my name?')]);
+    await assertOnlyFirstTurnRemembered(client, one.contextId);
   });
 
   test('a canceled turn is not remembered, and the context still takes messages', { timeout: 10_000 }, async () => {
@@ -147,10 +152,7 @@ describe('--instance-scope connection (the default)', () => {
     const canceled = await client.cancelTask({ id: taskId, tenant: '', metadata: {} });
     assert.equal(canceled.status?.state, TaskState.TASK_STATE_CANCELED);
     assert.equal(router.requests.length, first + 1);
-
-    router.script = echoScript;
-    const three = await turn(client, 'What is my name?', { contextId: one.contextId });
-    assert.deepEqual(three.prompt, [SYSTEM, user('My name is Ada.'), answerTo('My name is Ada.'), user('What is my name?')]);
+    await assertOnlyFirstTurnRemembered(client, one.contextId);
   });
 
   test('two messages sent at once to one context run one after the other: the second sees the first', { timeout: 10_000 }, async () => {

@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
-import { startTestServer } from './support/server.ts';
+import { startTestServer, withTestServer } from './support/server.ts';
 import { card } from './support/agents.ts';
 import { echoScript, startFakeRouter, type FakeRouter, type Script } from './support/fake-router.ts';
 import { artifactText, assertChunks, clientFor, userMessage, type Binding } from './support/clients.ts';
@@ -213,14 +213,11 @@ describe('upstream failures end the task FAILED with words a person can act on',
     const gone = await startFakeRouter();
     const goneUrl = gone.url;
     await gone.close();
-    const lonely = await startTestServer({ cards: CARDS, env: { HF_TOKEN: TOKEN, HF_INFERENCE_ENDPOINT: goneUrl }, modelOptions: MODEL_OPTIONS });
-    try {
+    await withTestServer({ cards: CARDS, env: { HF_TOKEN: TOKEN, HF_INFERENCE_ENDPOINT: goneUrl }, modelOptions: MODEL_OPTIONS }, async (lonely) => {
       const lonelyClient = await clientFor(lonely.url, 'jsonrpc');
       const task = asTask(await lonelyClient.sendMessage(userMessage('anyone?')));
       assertFailed(task, /could not reach/i);
-    } finally {
-      await lonely.close();
-    }
+    });
   });
 
   describe('idle timeout', () => {
@@ -289,12 +286,11 @@ describe('cancel, beyond what a2a-protocol.test.ts covers', () => {
 
   test('cancel while waiting to retry a 429 stops the retries and the task ends CANCELED', { timeout: 10_000 }, async () => {
     // A backoff far longer than the test may run: the task can only end if cancel cuts it short.
-    const patient = await startTestServer({
+    await withTestServer({
       cards: CARDS,
       env: { HF_TOKEN: TOKEN, HF_INFERENCE_ENDPOINT: router.url },
       modelOptions: { maxAttempts: 5, backoffMs: 600_000 },
-    });
-    try {
+    }, async (patient) => {
       const patientClient = await clientFor(patient.url, 'jsonrpc');
       const first = router.requests.length;
       router.script = () => ({ status: 429, message: 'Too many requests' });
@@ -311,9 +307,7 @@ describe('cancel, beyond what a2a-protocol.test.ts covers', () => {
       assert.equal(router.requests.length, first + 1, 'no attempt after the cancel');
       router.script = echoScript;
       await assertStillServes(patientClient);
-    } finally {
-      await patient.close();
-    }
+    });
   });
 });
 

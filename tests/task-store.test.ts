@@ -8,7 +8,7 @@ import { TaskState, type Task } from '@a2a-js/sdk';
 import { ServerCallContext } from '@a2a-js/sdk/server';
 import { BoundedTaskStore } from '../src/a2a/task-store.ts';
 import { Caller } from '../src/auth/caller.ts';
-import { startTestServer } from './support/server.ts';
+import { withTestServer } from './support/server.ts';
 
 const contextFor = (user = '', tenant?: string) => new ServerCallContext({ user: new Caller(user, undefined, user !== ''), tenant });
 
@@ -105,8 +105,7 @@ test('list filters by state and time, pages newest first, and refuses a forged p
 });
 
 test('through the server: old tasks are evicted once the limit is reached', async () => {
-  const server = await startTestServer({ taskLimits: { maxTasks: 5, maxAgeMs: 60_000 } });
-  try {
+  await withTestServer({ taskLimits: { maxTasks: 5, maxAgeMs: 60_000 } }, async (server) => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
       const response = await fetch(`${server.url}/a2a/jsonrpc`, {
@@ -121,7 +120,5 @@ test('through the server: old tasks are evicted once the limit is reached', asyn
       (await (await fetch(`${server.url}/a2a/rest/tasks/${id}`, { headers: { 'A2A-Version': '1.0' } })).json()) as { id?: string; error?: { code: number } };
     assert.equal((await get(ids[0]!)).error?.code, 404);
     assert.equal((await get(ids[7]!)).id, ids[7]);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { startTestServer } from './support/server.ts';
+import { startTestServer, withTestServer } from './support/server.ts';
 import { fakeToken, startFakeHub, type FakeHub } from './support/fake-hub.ts';
 import { rawRequest } from './support/http.ts';
 import type { RunningServer } from '../src/server.ts';
@@ -82,17 +82,14 @@ describe('caching', () => {
   });
 
   test('only so many new tokens are checked at once; the rest get 503 and may retry', async () => {
-    const small = await startTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url }, verifierOptions: { maxConcurrentChecks: 2 } });
-    try {
+    await withTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url }, verifierOptions: { maxConcurrentChecks: 2 } }, async (small) => {
       const tokens = Array.from({ length: 5 }, (_, i) => fakeToken(`crowd${i}`));
       for (const token of tokens) hub.users.set(token, { name: token.slice(0, 10) });
       hub.mode = { kind: 'normal', delayMs: 200 };
       const statuses = (await Promise.all(tokens.map((token) => send(small, token)))).map((r) => r.status).sort();
       hub.mode = { kind: 'normal' };
       assert.deepEqual(statuses, [200, 200, 503, 503, 503]);
-    } finally {
-      await small.close();
-    }
+    });
   });
 
   test('a token past its expiresAt is checked again even inside the cache lifetime', async () => {
@@ -193,14 +190,11 @@ describe('failing closed', () => {
         probe.close(() => resolve(port));
       });
     });
-    const isolated = await startTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: `http://127.0.0.1:${closedPort}` } });
-    try {
+    await withTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: `http://127.0.0.1:${closedPort}` } }, async (isolated) => {
       const response = await send(isolated, fakeToken('nobody'));
       assert.equal(response.status, 503);
       assert.match(JSON.parse(response.body).error.message, /could not be reached/);
       assert.equal((await rawRequest(isolated.url, 'GET', '/healthz')).status, 200);
-    } finally {
-      await isolated.close();
-    }
+    });
   });
 });

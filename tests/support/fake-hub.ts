@@ -4,7 +4,7 @@
  * rate-limited.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './http.ts';
 
 export interface HubUser {
   name: string;
@@ -77,13 +77,7 @@ export async function startFakeHub(users: Record<string, HubUser> = {}): Promise
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  hub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  hub.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  Object.assign(hub, await listenOnLoopback(server));
   return hub;
 }
 

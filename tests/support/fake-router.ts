@@ -4,7 +4,7 @@
  * a streamed text, an HTTP error, silence, or a stream that breaks off.
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './http.ts';
 
 export interface RecordedRequest {
   path: string;
@@ -64,13 +64,7 @@ export async function startFakeRouter(script: Script = echoScript): Promise<Fake
     const reply = await router.script(recorded, router.requests.length - 1);
     await answer(res, reply, (body as { stream?: boolean })?.stream === true, (body as { model?: string })?.model ?? '');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  router.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  router.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  Object.assign(router, await listenOnLoopback(server));
   return router;
 }
 

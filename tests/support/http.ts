@@ -1,5 +1,6 @@
 /** A request with the path sent byte for byte as given (fetch would normalize `.`, `//` and case). */
-import { request } from 'node:http';
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -19,4 +20,17 @@ export function rawRequest(baseUrl: string, method: string, path: string, header
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Starts `server` on a free loopback port; `close` also drops open connections, so it never waits on a client. */
+export async function listenOnLoopback(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -25,6 +25,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return startServer(loadConfig(argv, env), { ...options, env });
 }
 
+/** A server of its own for one test, closed however the test ends. */
+export async function withTestServer<T>(options: TestServerOptions, use: (server: RunningServer) => Promise<T>): Promise<T> {
+  const server = await startTestServer(options);
+  try {
+    return await use(server);
+  } finally {
+    await server.close();
+  }
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
