@@ -51,7 +51,7 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
   const send = (bytes: Uint8Array) => {
     if (!client || clientGone) return;
     if ((client.desiredSize ?? 0) < -maxBehind) {
-      send(frame(options.errorJson(new Error('The client fell too far behind this stream; subscribe to the task again to catch up.')), 'error'));
+      client.enqueue(frame(options.errorJson(new Error('The client fell too far behind this stream; subscribe to the task again to catch up.')), 'error'));
       closeClient();
       return;
     }
@@ -71,8 +71,11 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
     const heartbeat = setInterval(() => send(KEEP_ALIVE), options.heartbeatMs ?? 15_000);
     try {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        if (clientGone && !options.drainAfterClientLeaves) break;
-        send(frame(options.toJson(next.value)));
+        if (!clientGone) send(frame(options.toJson(next.value)));
+        else if (!options.drainAfterClientLeaves) {
+          void iterator.return?.();
+          break;
+        }
       }
     } catch (error) {
       send(frame(options.errorJson(error), 'error'));
