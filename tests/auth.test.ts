@@ -145,7 +145,10 @@ describe('header normalization', () => {
     test(`${what} is refused as invalid_request, even with a valid X-HF-Authorization`, async () => {
       const response = await send({ Authorization: value!, 'X-HF-Authorization': `Bearer ${ALICE}` });
       assert.equal(response.status, 401);
-      assert.match(String(response.headers['www-authenticate']), /error="invalid_request"/);
+      const challenge = String(response.headers['www-authenticate']);
+      assert.match(challenge, /error="invalid_request"/);
+      // A well-formed challenge: the scheme, then name="quoted string" pairs, quotes inside escaped.
+      assert.match(challenge, /^Bearer (\w+="(?:[^"\\]|\\.)*"(, |$))+$/, challenge);
     });
   }
 

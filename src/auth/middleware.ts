@@ -46,9 +46,14 @@ export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: Requir
 
 /** A 401 or 403 with the challenge that tells OAuth-capable clients where to log in. */
 function refuse(c: Context, challengeTail: string, status: 401 | 403, error: string, message: string): Response {
-  c.header('WWW-Authenticate', `Bearer realm="huggingface", error="${error}", error_description="${message}", ${challengeTail}`);
+  c.header('WWW-Authenticate', `Bearer realm="huggingface", error="${error}", error_description=${quoted(message)}, ${challengeTail}`);
   c.header('Cache-Control', 'no-store');
   return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: `${message}. ${HOW_TO}` } }, status);
+}
+
+/** An HTTP quoted-string: the message may itself quote something ("Bearer <token>"). */
+function quoted(text: string): string {
+  return `"${text.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** The identity the Hub vouches for, or the response that says why there is none. */
