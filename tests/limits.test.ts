@@ -59,6 +59,17 @@ test('tasks: a caller over its quota loses its own oldest task, and nobody else 
   assert.equal(listed.totalSize, 3);
 });
 
+test('tasks: the quota is per caller across tenants, and a tenant lists only its own tasks', async () => {
+  const store = new BoundedTaskStore({ maxTasksPerOwner: 3 });
+  const in_ = (tenant: string) => new ServerCallContext({ user: new Caller('alice', undefined, true), tenant });
+  for (const tenant of ['t1', 't2', 't3']) for (const n of [1, 2]) await store.save(taskWithText(`${tenant}-${n}`, 'hi'), in_(tenant));
+  assert.equal(store.size, 3, 'a new tenant name does not buy a caller another quota');
+  assert.equal(await store.load('t1-1', in_('t1')), undefined);
+  assert.ok(await store.load('t3-2', in_('t3')));
+  const listed = await store.list({ tenant: 't3', contextId: '', status: 0, pageToken: '', statusTimestampAfter: undefined }, in_('t3'));
+  assert.deepEqual(listed.tasks.map((t) => t.id).sort(), ['t3-1', 't3-2']);
+});
+
 test('conversations: trimmed to their character limit, oldest messages first', () => {
   const conversations = new Conversations({ maxCharsPerConversation: 100 });
   const key = Conversations.key('alice', 'agent', 'ctx');

@@ -30,8 +30,11 @@ const SEP = '\u0000';
 
 export class BoundedTaskStore implements TaskStore {
   readonly #tasks: BoundedMap<Task>;
-  /** The ids of each scope's live tasks, so list() never walks other callers' tasks. */
-  readonly #byScope: OwnerIndex;
+  /**
+   * Each caller's live task keys, for the per-caller quota (counted across tenants, which a caller
+   * names freely) and so list() never walks other callers' tasks.
+   */
+  readonly #byOwner: OwnerIndex;
 
   constructor(limits: Partial<TaskStoreLimits> = {}, now?: () => number) {
     const { maxTasks, maxAgeMs, maxChars, maxTasksPerOwner } = { ...DEFAULT_TASK_LIMITS, ...limits };
@@ -41,9 +44,9 @@ export class BoundedTaskStore implements TaskStore {
       maxWeight: maxChars,
       weigh: charactersIn,
       now,
-      onEvict: (key) => this.#unindex(key),
+      onEvict: (key) => this.#byOwner.remove(ownerOfKey(key), key),
     });
-    this.#byScope = new OwnerIndex(maxTasksPerOwner);
+    this.#byOwner = new OwnerIndex(maxTasksPerOwner);
   }
 
   get size(): number {
@@ -61,10 +64,10 @@ export class BoundedTaskStore implements TaskStore {
   }
 
   async save(task: Task, context: ServerCallContext): Promise<void> {
-    const scope = scopeOf(context);
-    this.#tasks.set(keyOf(scope, task.id), copyTask(task));
-    const evicted = this.#byScope.add(scope, task.id);
-    if (evicted !== undefined) this.#tasks.delete(keyOf(scope, evicted));
+    const key = keyOf(scopeOf(context), task.id);
+    this.#tasks.set(key, copyTask(task));
+    const evicted = this.#byOwner.add(context.user?.userName ?? '', key);
+    if (evicted !== undefined) this.#tasks.delete(evicted);
   }
 
   async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
@@ -72,9 +75,10 @@ export class BoundedTaskStore implements TaskStore {
     const pageSize = params.pageSize ?? 50;
     const after = params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined;
 
+    const prefix = keyOf(scope, '');
     const matching: Task[] = [];
-    for (const id of this.#byScope.keysOf(scope)) {
-      const task = this.#tasks.get(keyOf(scope, id));
+    for (const key of this.#byOwner.keysOf(context.user?.userName ?? '')) {
+      const task = key.startsWith(prefix) ? this.#tasks.get(key) : undefined;
       if (!task) continue;
       if (params.contextId && task.contextId !== params.contextId) continue;
       if (params.status && task.status?.state !== params.status) continue; // 0 is "unspecified": no filter
@@ -101,10 +105,6 @@ export class BoundedTaskStore implements TaskStore {
     };
   }
 
-  #unindex(key: string): void {
-    const cut = key.lastIndexOf(SEP);
-    this.#byScope.remove(key.slice(0, cut), key.slice(cut + 1));
-  }
 }
 
 /** Who may see a task: the tenant and the authenticated caller (anonymous callers share one scope). */
@@ -114,6 +114,12 @@ export function scopeOf(context: ServerCallContext): string {
 
 function keyOf(scope: string, taskId: string): string {
   return `${scope}${SEP}${taskId}`;
+}
+
+/** The caller part of a key (tenant, caller, task id): neither a tenant nor a caller id holds SEP. */
+function ownerOfKey(key: string): string {
+  const start = key.indexOf(SEP) + 1;
+  return key.slice(start, key.indexOf(SEP, start));
 }
 
 function copyTask(task: Task): Task {
