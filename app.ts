@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from './src/config.ts';
 import { AgentCardError } from './src/agents/card-file.ts';
 import { startServer } from './src/server.ts';
 import { log } from './src/util/log.ts';
+import { redact } from './src/util/redact.ts';
 
 try {
   const config = loadConfig(process.argv.slice(2), process.env);
@@ -24,7 +25,8 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
 } catch (error) {
   if (error instanceof ConfigError || error instanceof AgentCardError) {
-    process.stderr.write(`Cannot start: ${error.message}\n`);
+    // Card values can come from secrets (${VAR}); whatever looks like a credential is not echoed.
+    process.stderr.write(`Cannot start: ${redact(error.message)}\n`);
     process.exit(2);
   }
   throw error;

@@ -4,7 +4,7 @@
  * tenant and per owner that it never removes, so tenants named by callers would grow it forever.
  */
 import { DefaultExecutionEventBus, type ExecutionEventBus, type ExecutionEventBusManager, type ServerCallContext } from '@a2a-js/sdk/server';
-import { scopeOf } from './task-store.ts';
+import { taskKey } from './task-store.ts';
 
 export class ScopedEventBuses implements ExecutionEventBusManager {
   readonly #buses = new Map<string, ExecutionEventBus>();
@@ -14,23 +14,19 @@ export class ScopedEventBuses implements ExecutionEventBusManager {
   }
 
   createOrGetByTaskId(taskId: string, context?: ServerCallContext): ExecutionEventBus {
-    const key = keyOf(taskId, context);
+    const key = taskKey(context, taskId);
     let bus = this.#buses.get(key);
     if (!bus) this.#buses.set(key, (bus = new DefaultExecutionEventBus()));
     return bus;
   }
 
   getByTaskId(taskId: string, context?: ServerCallContext): ExecutionEventBus | undefined {
-    return this.#buses.get(keyOf(taskId, context));
+    return this.#buses.get(taskKey(context, taskId));
   }
 
   cleanupByTaskId(taskId: string, context?: ServerCallContext): void {
-    const key = keyOf(taskId, context);
+    const key = taskKey(context, taskId);
     this.#buses.get(key)?.removeAllListeners();
     this.#buses.delete(key);
   }
-}
-
-function keyOf(taskId: string, context: ServerCallContext | undefined): string {
-  return `${context ? scopeOf(context) : ''}\u0000${taskId}`;
 }

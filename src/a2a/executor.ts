@@ -20,7 +20,7 @@ const FLUSH_MS = 50;
 export class AgentTaskExecutor implements AgentExecutor {
   readonly #runner: AgentRunner;
   /** Turns in flight, so cancel can abort the model and tool calls of exactly that task. */
-  readonly #running = new Map<string, { controller: AbortController; contextId: string }>();
+  readonly #running = new Map<string, AbortController>();
 
   constructor(runner: AgentRunner) {
     this.#runner = runner;
@@ -44,7 +44,7 @@ export class AgentTaskExecutor implements AgentExecutor {
     }
 
     const controller = new AbortController();
-    this.#running.set(taskId, { controller, contextId });
+    this.#running.set(taskId, controller);
     const caller = request.context.user instanceof Caller ? request.context.user : undefined;
     try {
       if (request.task) events.working();
@@ -81,10 +81,10 @@ export class AgentTaskExecutor implements AgentExecutor {
   };
 
   cancelTask = async (taskId: string, bus: ExecutionEventBus): Promise<void> => {
-    const running = this.#running.get(taskId);
-    if (running) {
+    const controller = this.#running.get(taskId);
+    if (controller) {
       // execute() sees the abort, stops the model call and publishes the canceled status itself.
-      running.controller.abort(new DOMException('The task was canceled.', 'AbortError'));
+      controller.abort(new DOMException('The task was canceled.', 'AbortError'));
       return;
     }
     // A bus with no turn behind it (the turn has just ended): say canceled so the cancel can finish.

@@ -13,7 +13,7 @@ import { JsonRpcTransportHandler, ServerCallContext, validateVersion, type A2ARe
 import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import type { CallerEnv } from '../auth/caller.ts';
-import { isJsonContentType, isValidTenant } from './request-checks.ts';
+import { isJsonContentType, isValidTenant, TENANT_RULE } from './request-checks.ts';
 import { sseResponse } from './sse.ts';
 import { redact } from '../util/redact.ts';
 
@@ -61,7 +61,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     const toError = legacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError : toJsonRpcError;
     const tenant = ((body as { params?: unknown }).params as { tenant?: unknown } | undefined)?.tenant;
     if (tenant !== undefined && tenant !== '' && (typeof tenant !== 'string' || !isValidTenant(tenant))) {
-      return errorReply(c, 200, id, { code: A2A_ERROR_CODE.INVALID_PARAMS, message: 'Invalid params: "tenant" must be 1-64 letters, digits, ".", "_" or "-".' });
+      return errorReply(c, 200, id, { code: A2A_ERROR_CODE.INVALID_PARAMS, message: `Invalid params: "tenant" ${TENANT_RULE}.` });
     }
 
     const context = new ServerCallContext({

@@ -6,6 +6,9 @@ export function isJsonContentType(header: string | undefined): boolean {
   return type === 'application/json' || type === 'application/a2a+json';
 }
 
+/** What isValidTenant accepts, in words, for both bindings' error messages. */
+export const TENANT_RULE = 'must be 1-64 letters, digits, ".", "_" or "-"';
+
 /**
  * Whether a caller-chosen tenant name is acceptable: short and plain, because tenants key the task
  * store and the event buses, and each new one costs memory.

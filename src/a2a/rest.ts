@@ -34,7 +34,7 @@ import {
 } from '@a2a-js/sdk/errors';
 import { ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { CallerEnv } from '../auth/caller.ts';
-import { isJsonContentType, isValidTenant } from './request-checks.ts';
+import { isJsonContentType, isValidTenant, TENANT_RULE } from './request-checks.ts';
 import { sseResponse } from './sse.ts';
 import { describeError, log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
@@ -84,7 +84,7 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
     const route = matchRestPath(c.req.path.slice(mountPath.length));
     if (!route) return errorResponse(c, 404, errorBody(404, 'NOT_FOUND', `There is no A2A operation at ${c.req.method} ${c.req.path}.`));
     if (route.tenant && !isValidTenant(route.tenant)) {
-      return errorResponse(c, 400, errorBody(400, 'INVALID_ARGUMENT', 'A tenant must be 1-64 letters, digits, ".", "_" or "-".'));
+      return errorResponse(c, 400, errorBody(400, 'INVALID_ARGUMENT', `A tenant ${TENANT_RULE}.`));
     }
     const allowed = METHODS[route.operation];
     if (!allowed.includes(c.req.method)) {
@@ -95,7 +95,7 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
       const refusal = new ContentTypeNotSupportedError(
         `Send the body as Content-Type: application/a2a+json (or application/json), not ${JSON.stringify(c.req.header('content-type') ?? '')}.`,
       );
-      return json(c, 415, toRestErrorBody(refusal, 415));
+      return errorResponse(c, 415, toRestErrorBody(refusal, 415));
     }
 
     try {
@@ -151,7 +151,11 @@ function json(c: Context, status: number, body: unknown, headers: Record<string,
 
 /** Error messages can quote the request (a path, a task id); a credential pasted there is not echoed. */
 function errorResponse(c: Context, status: number, body: { error: { message: string } }): Response {
-  return json(c, status, { error: { ...body.error, message: redact(body.error.message) } });
+  return json(c, status, scrubbed(body));
+}
+
+function scrubbed<T extends { error: { message: string } }>(body: T): T {
+  return { ...body, error: { ...body.error, message: redact(body.error.message) } };
 }
 
 function fail(c: Context, failure: unknown): Response {
@@ -164,8 +168,7 @@ function fail(c: Context, failure: unknown): Response {
 }
 
 function restStreamError(failure: unknown) {
-  const body = toRestErrorBody(failure, restStatusFor(failure));
-  return { error: { ...body.error, message: redact(body.error.message) } };
+  return scrubbed(toRestErrorBody(failure, restStatusFor(failure)));
 }
 
 function errorBody(code: number, status: string, message: string) {

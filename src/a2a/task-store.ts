@@ -59,12 +59,12 @@ export class BoundedTaskStore implements TaskStore {
   }
 
   async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
-    const task = this.#tasks.get(keyOf(scopeOf(context), taskId));
+    const task = this.#tasks.get(taskKey(context, taskId));
     return task && copyTask(task);
   }
 
   async save(task: Task, context: ServerCallContext): Promise<void> {
-    const key = keyOf(scopeOf(context), task.id);
+    const key = taskKey(context, task.id);
     this.#tasks.set(key, copyTask(task));
     const evicted = this.#byOwner.add(context.user?.userName ?? '', key);
     if (evicted !== undefined) this.#tasks.delete(evicted);
@@ -108,8 +108,13 @@ export class BoundedTaskStore implements TaskStore {
 }
 
 /** Who may see a task: the tenant and the authenticated caller (anonymous callers share one scope). */
-export function scopeOf(context: ServerCallContext): string {
-  return `${context.tenant ?? ''}${SEP}${context.user?.userName ?? ''}`;
+function scopeOf(context: ServerCallContext | undefined): string {
+  return `${context?.tenant ?? ''}${SEP}${context?.user?.userName ?? ''}`;
+}
+
+/** A task's key wherever per-task state is kept: the same id under another tenant or caller is another task. */
+export function taskKey(context: ServerCallContext | undefined, taskId: string): string {
+  return keyOf(scopeOf(context), taskId);
 }
 
 function keyOf(scope: string, taskId: string): string {

@@ -59,7 +59,8 @@ export class Conversations {
 
   record(key: string, ...messages: ChatMessage[]): void {
     const turns = [...this.history(key), ...messages].slice(-this.#limits.maxMessages);
-    while (turns.length > messages.length && characters(turns) > this.#limits.maxCharsPerConversation) turns.shift();
+    let chars = characters(turns);
+    while (turns.length > messages.length && chars > this.#limits.maxCharsPerConversation) chars -= turns.shift()!.content.length;
     this.#turns.set(key, turns);
     const evicted = this.#owners.add(ownerOf(key), key);
     if (evicted !== undefined) this.#turns.delete(evicted);

@@ -27,7 +27,7 @@ export interface McpLimits {
   maxResponseBytes: number;
 }
 
-export const DEFAULT_MCP_LIMITS: McpLimits = {
+const DEFAULT_MCP_LIMITS: McpLimits = {
   connectTimeoutMs: 15_000,
   listTimeoutMs: 15_000,
   callTimeoutMs: 60_000,
