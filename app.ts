@@ -1,14 +1,14 @@
 /**
  * The map: read the configuration, load the agents, build the app, serve.
  *
- *   request -> auth (src/auth) -> A2A bindings (src/a2a) -> executor -> agent loop (src/agents)
- *           -> outbound HF calls (src/hf), with the caller's credential riding along
+ *   request -> HTTP edge (src/http) -> auth (src/auth) -> request handler (src/a2a)
+ *           -> agent loop (src/agents) -> outbound calls (src/hf), the caller riding along
  *
  * Start with `npm start -- [--host H] [--port P] [--agent-cards DIR] [--model M]
  * [--instance-scope connection|request]`; every flag also has an environment variable (README).
  */
 import { ConfigError, loadConfig } from './src/config.ts';
-import { AgentCardError } from './src/agents/card-file.ts';
+import { AgentCardError } from './src/agents/agent-set.ts';
 import { startServer } from './src/server.ts';
 import { log } from './src/util/log.ts';
 import { redact } from './src/util/redact.ts';

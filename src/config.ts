@@ -9,6 +9,23 @@ import { parseArgs } from 'node:util';
 
 export type InstanceScope = 'connection' | 'request';
 
+/**
+ * Who may call, as a union by mode: with `huggingface`, every A2A action needs a Hub-verified bearer
+ * token and work runs on that token; with `off`, callers are anonymous and work runs on the server's
+ * own HF_TOKEN, if any.
+ */
+export type AuthConfig =
+  | {
+      mode: 'huggingface';
+      /** Scopes advertised on the card and in the RFC 9728 metadata, and checked where visible. */
+      scopes: string[];
+    }
+  | {
+      mode: 'off';
+      /** The server's own HF_TOKEN, which every anonymous caller's work uses. */
+      serverToken: string | undefined;
+    };
+
 export interface Config {
   host: string;
   port: number;
@@ -17,14 +34,12 @@ export interface Config {
   defaultModel: string | undefined;
   /** `connection`: turns sharing a contextId see each other; `request`: every message stands alone. */
   instanceScope: InstanceScope;
-  /** `huggingface`: every A2A action needs a Hub-verified bearer token. */
-  auth: 'huggingface' | 'off';
+  auth: AuthConfig;
   /** The RFC 9728 `resource`: this server's public base URL, when known. */
   resourceUrl: string | undefined;
   /** The base URL advertised in the agent card, when known; else the listen address is used. */
   publicUrl: string | undefined;
-  scopes: string[];
-  /** The server's own token: used only while inbound auth is off. */
+  /** The server's own HF_TOKEN, whatever the mode: known so that it is redacted and never put in a card. */
   serverToken: string | undefined;
   /** Running on a Hugging Face Space (SPACE_HOST is set). */
   onSpace: boolean;
@@ -78,17 +93,17 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   const badScope = scopes.find((scope) => !/^[A-Za-z0-9._:/-]+$/.test(scope));
   if (badScope !== undefined) throw new ConfigError(`FAST_AGENT_OAUTH_SCOPES has a scope with characters a scope cannot have: ${JSON.stringify(badScope)}`);
 
+  const serverToken = nonEmpty(env.HF_TOKEN);
   return {
     host: flags.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
     port: parsePort(flags.port ?? nonEmpty(env.PORT) ?? '7860'),
     agentCardsDir: flags['agent-cards'] ?? nonEmpty(env.FAST_AGENT_AGENT_CARDS) ?? 'agents',
     defaultModel: flags.model ?? nonEmpty(env.FAST_AGENT_MODEL),
     instanceScope,
-    auth: authMode ? 'huggingface' : 'off',
+    auth: authMode ? { mode: 'huggingface', scopes } : { mode: 'off', serverToken },
     resourceUrl,
     publicUrl: optionalUrl('FAST_AGENT_PUBLIC_URL', env.FAST_AGENT_PUBLIC_URL) ?? resourceUrl,
-    scopes,
-    serverToken: nonEmpty(env.HF_TOKEN),
+    serverToken,
     onSpace: nonEmpty(env.SPACE_HOST) !== undefined,
     hubUrl: optionalUrl('HF_ENDPOINT', env.HF_ENDPOINT) ?? 'https://huggingface.co',
     inferenceUrl: optionalUrl('HF_INFERENCE_ENDPOINT', env.HF_INFERENCE_ENDPOINT) ?? 'https://router.huggingface.co',

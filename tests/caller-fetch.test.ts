@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { TaskState, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
+import { Credential } from '../src/auth/credentials.ts';
 import { callerFetch } from '../src/hf/caller-fetch.ts';
 import { startTestServer } from './support/server.ts';
 import { fakeToken, startFakeHub, type FakeHub } from './support/fake-hub.ts';
@@ -57,7 +58,7 @@ describe('an SDK client calling another agent with callerFetch', () => {
   const lastCheck = () => hub.checks.at(-1)!.headers;
 
   test('a Hub host (here the HF_ENDPOINT host) gets the caller\'s token as Authorization', async () => {
-    const client = await clientWith(callerFetch({ token: ALICE, hubUrl: hub.url }), remotes.hub.url);
+    const client = await clientWith(callerFetch({ credential: new Credential(ALICE, 'caller'), hubUrl: hub.url }), remotes.hub.url);
     const task = (await client.sendMessage(userMessage('hello hub'))) as Task;
     assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED);
     assert.equal(lastCheck().authorization, `Bearer ${ALICE}`);
@@ -69,7 +70,7 @@ describe('an SDK client calling another agent with callerFetch', () => {
       seen.push(new Headers(init?.headers));
       return routes()(input, init);
     };
-    const client = await clientWith(callerFetch({ token: ALICE, hubUrl: hub.url, fetch: recording }), remotes.space.url);
+    const client = await clientWith(callerFetch({ credential: new Credential(ALICE, 'caller'), hubUrl: hub.url, fetch: recording }), remotes.space.url);
     const task = (await client.sendMessage(userMessage('hello space'))) as Task;
     assert.equal(task.status?.state, TaskState.TASK_STATE_COMPLETED);
     const call = seen.find((headers) => headers.get('content-type')?.includes('json'))!;
@@ -79,7 +80,7 @@ describe('an SDK client calling another agent with callerFetch', () => {
 
   test('any other host gets no token, so an agent there that needs one refuses the call', async () => {
     const checks = hub.checks.length;
-    const client = await clientWith(callerFetch({ token: ALICE, hubUrl: hub.url, fetch: routes() }), remotes.other.url);
+    const client = await clientWith(callerFetch({ credential: new Credential(ALICE, 'caller'), hubUrl: hub.url, fetch: routes() }), remotes.other.url);
     await assert.rejects(client.sendMessage(userMessage('hello stranger')), /401/);
     assert.equal(hub.checks.length, checks, 'no token reached the other agent, so it had nothing to check');
   });
@@ -88,7 +89,7 @@ describe('an SDK client calling another agent with callerFetch', () => {
     const asBob: typeof fetch = (input, init) => {
       const headers = new Headers(init?.headers);
       headers.set('Authorization', `Bearer ${BOB}`);
-      return callerFetch({ token: ALICE, hubUrl: hub.url })(input, { ...init, headers });
+      return callerFetch({ credential: new Credential(ALICE, 'caller'), hubUrl: hub.url })(input, { ...init, headers });
     };
     const client = await clientWith(asBob, remotes.hub.url);
     const task = (await client.sendMessage(userMessage('hello as bob'))) as Task;
@@ -125,7 +126,7 @@ describe('redirects', () => {
 
   const viaSpace = (path: string) => {
     const hosts = { [SPACE_HOST]: origin, 'collector.example': origin, 'hf.co': origin, 'someone-else.hf.space': origin };
-    const send = callerFetch({ token: ALICE, hubUrl: 'https://huggingface.co', fetch: routeTo(hosts) });
+    const send = callerFetch({ credential: new Credential(ALICE, 'caller'), hubUrl: 'https://huggingface.co', fetch: routeTo(hosts) });
     return (init: RequestInit = {}) =>
       send(`https://${SPACE_HOST}${path}`, { method: 'POST', body: '{"q":1}', headers: { 'Content-Type': 'application/json', 'X-Api-Key': 'card-key' }, ...init });
   };

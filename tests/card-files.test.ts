@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { AgentCardError, loadAgentCards, parseAgentCard, type LoadOptions } from '../src/agents/card-file.ts';
+import { AgentCardError, loadAgentSet, parseAgentCard, type LoadOptions } from '../src/agents/agent-set.ts';
 import { agentsDir, card } from './support/agents.ts';
 import { ROOT, runStart } from './support/server.ts';
 
@@ -39,7 +39,7 @@ Be brief.
   assert.equal(agent.name, 'researcher');
   assert.equal(agent.description, 'Finds things.');
   assert.deepEqual(agent.model, { kind: 'hf', id: 'moonshotai/Kimi-K2-Instruct:groq' });
-  assert.equal(agent.isDefault, true);
+  assert.equal(agent.markedDefault, true);
   assert.equal(agent.useHistory, false);
   assert.deepEqual(agent.tags, ['research', 'hub']);
   assert.deepEqual(agent.examples, ['find a model']);
@@ -128,23 +128,28 @@ for (const [what, text, pattern] of BAD) {
 }
 
 test('a folder: cards in name order, the default is the marked one or else the first', async () => {
-  const marked = await loadAgentCards(agentsDir({ 'a.md': card({ model: 'passthrough' }), 'b.md': card({ model: 'passthrough', default: true }) }), OPTIONS);
-  assert.deepEqual(marked.map((a) => [a.name, a.isDefault]), [['a', false], ['b', true]]);
-  const unmarked = await loadAgentCards(agentsDir({ 'b.md': card({ model: 'passthrough' }), 'a.md': card({ model: 'passthrough' }), 'notes.txt': 'ignored' }), OPTIONS);
-  assert.deepEqual(unmarked.map((a) => [a.name, a.isDefault]), [['a', true], ['b', false]]);
+  const marked = await loadAgentSet(agentsDir({ 'a.md': card({ model: 'passthrough' }), 'b.md': card({ model: 'passthrough', default: true }) }), OPTIONS);
+  assert.deepEqual(marked.all.map((a) => a.name), ['a', 'b']);
+  assert.equal(marked.default.name, 'b');
+  const unmarked = await loadAgentSet(agentsDir({ 'b.md': card({ model: 'passthrough' }), 'a.md': card({ model: 'passthrough' }), 'notes.txt': 'ignored' }), OPTIONS);
+  assert.deepEqual(unmarked.all.map((a) => a.name), ['a', 'b']);
+  assert.equal(unmarked.default.name, 'a');
+  assert.equal(unmarked.select(undefined), unmarked.default);
+  assert.equal(unmarked.select('b')?.name, 'b');
+  assert.equal(unmarked.select('nobody'), undefined);
 });
 
 test('a folder: duplicate names, two defaults, no cards and a missing folder are refused', async () => {
-  await assert.rejects(loadAgentCards(agentsDir({ 'a.md': card({ model: 'passthrough', name: 'x' }), 'b.md': card({ model: 'passthrough', name: 'x' }) }), OPTIONS), /b\.md: field "name": "x" is also the name of .*a\.md/);
-  await assert.rejects(loadAgentCards(agentsDir({ 'a.md': card({ model: 'passthrough', default: true }), 'b.md': card({ model: 'passthrough', default: true }) }), OPTIONS), /b\.md: field "default": only one agent may be the default/);
-  await assert.rejects(loadAgentCards(agentsDir({ 'readme.txt': 'x' }), OPTIONS), /no agent cards \(\*\.md\) found/);
-  await assert.rejects(loadAgentCards('/nonexistent/agents', OPTIONS), /cannot read the agent cards folder \(ENOENT\)/);
+  await assert.rejects(loadAgentSet(agentsDir({ 'a.md': card({ model: 'passthrough', name: 'x' }), 'b.md': card({ model: 'passthrough', name: 'x' }) }), OPTIONS), /b\.md: field "name": "x" is also the name of .*a\.md/);
+  await assert.rejects(loadAgentSet(agentsDir({ 'a.md': card({ model: 'passthrough', default: true }), 'b.md': card({ model: 'passthrough', default: true }) }), OPTIONS), /b\.md: field "default": only one agent may be the default/);
+  await assert.rejects(loadAgentSet(agentsDir({ 'readme.txt': 'x' }), OPTIONS), /no agent cards \(\*\.md\) found/);
+  await assert.rejects(loadAgentSet('/nonexistent/agents', OPTIONS), /cannot read the agent cards folder \(ENOENT\)/);
 });
 
 test('the shipped agents/ folder loads: one default agent and a second agent to route to', async () => {
-  const agents = await loadAgentCards(path.join(ROOT, 'agents'), OPTIONS);
-  assert.ok(agents.length >= 2);
-  assert.equal(agents.filter((a) => a.isDefault).length, 1);
+  const agents = await loadAgentSet(path.join(ROOT, 'agents'), OPTIONS);
+  assert.ok(agents.all.length >= 2);
+  assert.equal(agents.all.filter((a) => a.markedDefault).length, 1);
 });
 
 test('a bad card stops `npm start` with an error naming the file and field, before listening', async () => {

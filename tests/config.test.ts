@@ -9,8 +9,7 @@ test('defaults: loopback, port 7860, ./agents, connection scope, auth off, HF en
   assert.equal(config.port, 7860);
   assert.equal(config.agentCardsDir, 'agents');
   assert.equal(config.instanceScope, 'connection');
-  assert.equal(config.auth, 'off');
-  assert.deepEqual(config.scopes, ['inference-api']);
+  assert.deepEqual(config.auth, { mode: 'off', serverToken: undefined });
   assert.equal(config.hubUrl, 'https://huggingface.co');
   assert.equal(config.inferenceUrl, 'https://router.huggingface.co');
   assert.equal(config.publicUrl, undefined);
@@ -42,8 +41,8 @@ test('public URL: FAST_AGENT_PUBLIC_URL, else the resource URL, else https:// + 
 
 test('FAST_AGENT_SERVE_OAUTH=huggingface turns auth on; scopes split on commas and spaces', () => {
   const config = loadConfig([], { FAST_AGENT_SERVE_OAUTH: 'huggingface', FAST_AGENT_OAUTH_SCOPES: 'openid, profile inference-api' });
-  assert.equal(config.auth, 'huggingface');
-  assert.deepEqual(config.scopes, ['openid', 'profile', 'inference-api']);
+  assert.deepEqual(config.auth, { mode: 'huggingface', scopes: ['openid', 'profile', 'inference-api'] });
+  assert.deepEqual(loadConfig([], { FAST_AGENT_SERVE_OAUTH: 'huggingface' }).auth, { mode: 'huggingface', scopes: ['inference-api'] });
 });
 
 test('HF_TOKEN, HF_ENDPOINT and HF_INFERENCE_ENDPOINT are read', () => {

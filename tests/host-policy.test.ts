@@ -4,11 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forwardedHeaders, tokenHeaderFor } from '../src/hf/host-policy.ts';
-import { parseAgentCard } from '../src/agents/card-file.ts';
+import { forwardedHeaders, tokenHeaderFor } from '../src/auth/host-policy.ts';
+import { Credential } from '../src/auth/credentials.ts';
+import { parseAgentCard } from '../src/agents/agent-set.ts';
 
 const HUB = 'https://huggingface.co';
 const TOKEN = 'hf_callertoken123456';
+const CREDENTIAL = new Credential(TOKEN, 'caller');
 
 test('Hub hosts get Authorization', () => {
   for (const url of ['https://huggingface.co/mcp', 'https://hf.co/api/whoami-v2', 'https://HuggingFace.co/mcp', 'https://huggingface.co./mcp', 'https://huggingface.co:443/x']) {
@@ -49,24 +51,32 @@ test('every other host gets nothing, including look-alikes and tricks', () => {
   }
 });
 
+test('a port other than the host\'s own is another service: it gets nothing', () => {
+  for (const url of ['https://huggingface.co:8443/mcp', 'https://hf.co:444/', 'https://someone-tools.hf.space:8080/mcp']) {
+    assert.equal(tokenHeaderFor(url, HUB), undefined, url);
+  }
+  assert.equal(tokenHeaderFor('https://hub.internal.example:8443/mcp', 'https://hub.internal.example'), undefined);
+  assert.equal(tokenHeaderFor('https://hub.internal.example:8443/mcp', 'https://hub.internal.example:8443'), 'authorization');
+});
+
 test('plain http only to loopback, and only when loopback is the Hub host', () => {
   assert.equal(tokenHeaderFor('http://localhost:8080/mcp', HUB), undefined);
   assert.equal(tokenHeaderFor('http://localhost:8080/mcp', 'http://localhost:9000'), 'authorization');
 });
 
 test('forwardedHeaders adds the token in the right header', () => {
-  assert.deepEqual(forwardedHeaders('https://huggingface.co/mcp', HUB, TOKEN), { Authorization: `Bearer ${TOKEN}` });
-  assert.deepEqual(forwardedHeaders('https://x.hf.space/mcp', HUB, TOKEN), { 'X-HF-Authorization': `Bearer ${TOKEN}` });
-  assert.deepEqual(forwardedHeaders('https://mcp.example.com/mcp', HUB, TOKEN), {});
+  assert.deepEqual(forwardedHeaders('https://huggingface.co/mcp', HUB, CREDENTIAL), { Authorization: `Bearer ${TOKEN}` });
+  assert.deepEqual(forwardedHeaders('https://x.hf.space/mcp', HUB, CREDENTIAL), { 'X-HF-Authorization': `Bearer ${TOKEN}` });
+  assert.deepEqual(forwardedHeaders('https://mcp.example.com/mcp', HUB, CREDENTIAL), {});
   assert.deepEqual(forwardedHeaders('https://huggingface.co/mcp', HUB, undefined), {});
 });
 
 test('explicit headers are kept as written and always win over the caller\'s token', () => {
   const explicit = { Authorization: 'Bearer hf_explicit_from_card', 'X-Extra': '1' };
-  assert.deepEqual(forwardedHeaders('https://huggingface.co/mcp', HUB, TOKEN, explicit), explicit);
-  assert.deepEqual(forwardedHeaders('https://x.hf.space/mcp', HUB, TOKEN, { 'x-hf-authorization': 'Bearer mine' }), { 'x-hf-authorization': 'Bearer mine' });
-  assert.deepEqual(forwardedHeaders('https://x.hf.space/mcp', HUB, TOKEN, { 'X-Extra': '1' }), { 'X-Extra': '1', 'X-HF-Authorization': `Bearer ${TOKEN}` });
-  assert.deepEqual(forwardedHeaders('https://mcp.example.com/mcp', HUB, TOKEN, explicit), explicit, 'explicit headers go anywhere the card says');
+  assert.deepEqual(forwardedHeaders('https://huggingface.co/mcp', HUB, CREDENTIAL, explicit), explicit);
+  assert.deepEqual(forwardedHeaders('https://x.hf.space/mcp', HUB, CREDENTIAL, { 'x-hf-authorization': 'Bearer mine' }), { 'x-hf-authorization': 'Bearer mine' });
+  assert.deepEqual(forwardedHeaders('https://x.hf.space/mcp', HUB, CREDENTIAL, { 'X-Extra': '1' }), { 'X-Extra': '1', 'X-HF-Authorization': `Bearer ${TOKEN}` });
+  assert.deepEqual(forwardedHeaders('https://mcp.example.com/mcp', HUB, CREDENTIAL, explicit), explicit, 'explicit headers go anywhere the card says');
 });
 
 test('forward mode captures no token at start-up: the card spec holds none, even with HF_TOKEN set', () => {

@@ -1,29 +1,16 @@
 /**
- * Memory stays bounded by size as well as by count: tasks and conversations have a budget of
- * characters, conversations are trimmed by length, and each caller has a quota so that one caller
- * pushes out only its own oldest entries.
+ * Memory stays bounded by weight as well as by count, and no caller's use can evict another's data:
+ * over its own quota a caller loses its own oldest entries; over the shared budget, the heaviest
+ * caller does. Conversations are also trimmed by length.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Role, TaskState, type Task } from '@a2a-js/sdk';
-import { ServerCallContext } from '@a2a-js/sdk/server';
-import { BoundedTaskStore } from '../src/a2a/task-store.ts';
 import { Conversations } from '../src/agents/conversations.ts';
-import { Caller } from '../src/auth/caller.ts';
 import { BoundedMap } from '../src/util/bounded-map.ts';
+import { OwnedMap } from '../src/util/owned-map.ts';
 
-const as = (user: string) => new ServerCallContext({ user: new Caller(user, undefined, true) });
-
-function taskWithText(id: string, text: string): Task {
-  return {
-    id,
-    contextId: 'c',
-    status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: new Date().toISOString() },
-    history: [{ messageId: id, contextId: 'c', taskId: id, role: Role.ROLE_USER, parts: [{ content: { $case: 'text', value: text }, mediaType: '', filename: '', metadata: undefined }], metadata: undefined, extensions: [], referenceTaskIds: [] }],
-    artifacts: [],
-    metadata: {},
-  };
-}
+const ROOMY = { maxEntries: 1_000, maxWeight: 1_000_000, maxAgeMs: 60_000, maxEntriesPerOwner: 1_000, maxWeightPerOwner: 1_000_000 };
+const weighed = (limits: Partial<typeof ROOMY>) => new OwnedMap<string>({ limits: { ...ROOMY, ...limits }, weigh: (v) => v.length });
 
 test('a BoundedMap drops its oldest entries once their weight passes the budget, and keeps the total right', () => {
   const map = new BoundedMap<string>({ maxEntries: 100, maxAgeMs: 60_000, maxWeight: 10, weigh: (v) => v.length });
@@ -39,59 +26,79 @@ test('a BoundedMap drops its oldest entries once their weight passes the budget,
   assert.equal(map.weight, 2);
 });
 
-test('tasks: the store keeps to its budget of characters', async () => {
-  const store = new BoundedTaskStore({ maxChars: 1_000 });
-  for (let i = 0; i < 10; i++) await store.save(taskWithText(`t${i}`, 'x'.repeat(300)), as('a'));
-  assert.ok(store.chars <= 1_000);
-  assert.equal(store.size, 3);
-  assert.ok(await store.load('t9', as('a')));
-  assert.equal(await store.load('t0', as('a')), undefined);
+test('owned map: a caller over its count quota loses its own oldest entry, and nobody else loses anything', () => {
+  const map = weighed({ maxEntriesPerOwner: 3 });
+  map.set('bob', 'bob-1', 'hi');
+  for (let i = 1; i <= 4; i++) map.set('alice', `alice-${i}`, 'hi');
+  assert.equal(map.get('alice-1'), undefined);
+  assert.ok(map.get('alice-4'));
+  assert.ok(map.get('bob-1'));
+  assert.equal([...map.valuesOf('alice')].length, 3);
 });
 
-test('tasks: a caller over its quota loses its own oldest task, and nobody else loses anything', async () => {
-  const store = new BoundedTaskStore({ maxTasksPerOwner: 3 });
-  await store.save(taskWithText('bob-1', 'hi'), as('bob'));
-  for (let i = 1; i <= 4; i++) await store.save(taskWithText(`alice-${i}`, 'hi'), as('alice'));
-  assert.equal(await store.load('alice-1', as('alice')), undefined);
-  assert.ok(await store.load('alice-4', as('alice')));
-  assert.ok(await store.load('bob-1', as('bob')));
-  const listed = await store.list({ tenant: '', contextId: '', status: 0, pageToken: '', statusTimestampAfter: undefined }, as('alice'));
-  assert.equal(listed.totalSize, 3);
+test('owned map: a caller over its weight quota loses its own oldest entries until it fits', () => {
+  const map = weighed({ maxWeightPerOwner: 100 });
+  map.set('bob', 'bob', 'x'.repeat(90));
+  for (let i = 0; i < 5; i++) map.set('alice', `alice-${i}`, 'y'.repeat(40));
+  assert.equal(map.weightOf('alice'), 80);
+  assert.deepEqual([...map.valuesOf('alice')].length, 2);
+  assert.ok(map.get('bob'), 'bob, near his own quota, keeps everything');
 });
 
-test('tasks: the quota is per caller across tenants, and a tenant lists only its own tasks', async () => {
-  const store = new BoundedTaskStore({ maxTasksPerOwner: 3 });
-  const in_ = (tenant: string) => new ServerCallContext({ user: new Caller('alice', undefined, true), tenant });
-  for (const tenant of ['t1', 't2', 't3']) for (const n of [1, 2]) await store.save(taskWithText(`${tenant}-${n}`, 'hi'), in_(tenant));
-  assert.equal(store.size, 3, 'a new tenant name does not buy a caller another quota');
-  assert.equal(await store.load('t1-1', in_('t1')), undefined);
-  assert.ok(await store.load('t3-2', in_('t3')));
-  const listed = await store.list({ tenant: 't3', contextId: '', status: 0, pageToken: '', statusTimestampAfter: undefined }, in_('t3'));
-  assert.deepEqual(listed.tasks.map((t) => t.id).sort(), ['t3-1', 't3-2']);
+test('owned map: over the shared budget the heaviest caller pays, not the one with the oldest entry', () => {
+  const map = weighed({ maxWeight: 1_000 });
+  map.set('bob', 'bob-old', 'b'.repeat(100)); // the oldest entry in the map
+  for (let i = 0; i < 30; i++) map.set('mallory', `mallory-${i}`, 'm'.repeat(90));
+  assert.ok(map.weight <= 1_000);
+  assert.ok(map.get('bob-old'), "a light caller's data survives a heavy caller's flood");
+  assert.ok(map.get('mallory-29'), 'the newest write is kept');
+  assert.equal(map.get('mallory-0'), undefined);
 });
+
+test('owned map: pinned entries stay, whatever the limits say', () => {
+  const pinned = new Set(['keep']);
+  const map = new OwnedMap<string>({ limits: { ...ROOMY, maxEntries: 1, maxEntriesPerOwner: 1 }, weigh: () => 1, isPinned: (v) => pinned.has(v) });
+  map.set('a', 'k1', 'keep');
+  map.set('a', 'k2', 'other');
+  assert.equal(map.get('k1'), 'keep');
+  assert.equal(map.size, 2, 'over its limits while the pinned entry is pinned');
+  pinned.clear();
+  map.set('a', 'k3', 'third');
+  assert.equal(map.size, 1);
+  assert.equal(map.get('k3'), 'third');
+});
+
+const at = (owner: string, contextId: string, tenant = '') => ({ owner, tenant, agent: 'agent', contextId });
 
 test('conversations: trimmed to their character limit, oldest messages first', () => {
   const conversations = new Conversations({ maxCharsPerConversation: 100 });
-  const key = Conversations.key('alice', 'agent', 'ctx');
-  for (let i = 0; i < 5; i++) conversations.record(key, { role: 'user', content: `${i}`.repeat(30) }, { role: 'assistant', content: 'ok' });
-  const history = conversations.history(key);
+  const address = at('alice', 'ctx');
+  for (let i = 0; i < 5; i++) conversations.record(address, { role: 'user', content: `${i}`.repeat(30) }, { role: 'assistant', content: 'ok' });
+  const history = conversations.history(address);
   assert.ok(history.reduce((n, m) => n + m.content.length, 0) <= 100);
   assert.equal(history.at(-2)!.content, '4'.repeat(30), 'the newest turn is kept');
 });
 
 test('conversations: a caller over its quota loses its own oldest conversation only', () => {
-  const conversations = new Conversations({ maxConversationsPerOwner: 2 });
-  const bob = Conversations.key('bob', 'agent', 'b');
-  conversations.record(bob, { role: 'user', content: 'bob here' });
-  for (const ctx of ['a1', 'a2', 'a3']) conversations.record(Conversations.key('alice', 'agent', ctx), { role: 'user', content: ctx });
-  assert.equal(conversations.history(Conversations.key('alice', 'agent', 'a1')).length, 0);
-  assert.equal(conversations.history(Conversations.key('alice', 'agent', 'a3')).length, 1);
-  assert.equal(conversations.history(bob).length, 1);
+  const conversations = new Conversations({ maxEntriesPerOwner: 2 });
+  conversations.record(at('bob', 'b'), { role: 'user', content: 'bob here' });
+  for (const ctx of ['a1', 'a2', 'a3']) conversations.record(at('alice', ctx), { role: 'user', content: ctx });
+  assert.equal(conversations.history(at('alice', 'a1')).length, 0);
+  assert.equal(conversations.history(at('alice', 'a3')).length, 1);
+  assert.equal(conversations.history(at('bob', 'b')).length, 1);
 });
 
-test('conversations: the overall character budget holds', () => {
-  const conversations = new Conversations({ maxChars: 1_000 });
-  for (let i = 0; i < 20; i++) conversations.record(Conversations.key(`u${i}`, 'agent', 'c'), { role: 'user', content: 'y'.repeat(200) });
-  const kept = Array.from({ length: 20 }, (_, i) => conversations.history(Conversations.key(`u${i}`, 'agent', 'c')).length).filter(Boolean).length;
-  assert.equal(kept, 5);
+test('conversations: one caller filling the shared budget does not empty another caller\'s history', () => {
+  const conversations = new Conversations({ maxWeight: 50_000 });
+  conversations.record(at('bob', 'b'), { role: 'user', content: 'remember me' });
+  for (let i = 0; i < 55; i++) conversations.record(at('mallory', `m${i}`), { role: 'user', content: 'z'.repeat(5_000) });
+  assert.ok(conversations.weight <= 50_000);
+  assert.equal(conversations.history(at('bob', 'b'))[0]?.content, 'remember me');
+});
+
+test('conversations: the same context under another tenant is another conversation', () => {
+  const conversations = new Conversations();
+  conversations.record(at('alice', 'ctx', 't1'), { role: 'user', content: 'in t1' });
+  assert.equal(conversations.history(at('alice', 'ctx', 't2')).length, 0);
+  assert.equal(conversations.history(at('alice', 'ctx', 't1')).length, 1);
 });

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hono } from 'hono';
-import { sseResponse } from '../src/a2a/sse.ts';
+import { sseResponse } from '../src/http/sse.ts';
 
-test('a client that stops reading is sent one error event and disconnected; the events keep being read', async () => {
+test('a client that stops reading is sent one error event and disconnected, and its events stop being read', async () => {
   let produced = 0;
   async function* events() {
     for (let i = 0; i < 20; i++) {
@@ -22,19 +22,18 @@ test('a client that stops reading is sent one error event and disconnected; the 
       toJson: (event) => event,
       errorJson: (error) => ({ message: (error as Error).message }),
       failEarly: () => c.text('unused', 500),
-      drainAfterClientLeaves: true,
       maxBehind: 3,
     }),
   );
 
   const response = await app.request('/');
-  // Nobody reads while all 20 events are produced.
-  while (produced < 20) await new Promise((resolve) => setImmediate(resolve));
+  // Nobody reads for a while.
+  for (let i = 0; i < 60; i++) await new Promise((resolve) => setImmediate(resolve));
   const text = await response.text();
 
   const frames = text.trim().split('\n\n');
   assert.match(frames.at(-1)!, /^event: error\ndata: .*fell too far behind/);
   assert.equal(frames.filter((f) => f.startsWith('event: error')).length, 1, 'one error event');
   assert.ok(frames.length < 20, `the stream was cut short (${frames.length} frames)`);
-  assert.equal(produced, 20, 'a send keeps being read after its client is gone, so the task is still recorded');
+  assert.ok(produced < 20, `the events stopped being read once the client was cut off (${produced} read)`);
 });

@@ -1,111 +1,98 @@
 /**
- * The task store stays bounded by count and age, keeps callers' copies apart from what it stores,
- * and scopes tasks to their owner and tenant.
+ * The task store stays bounded by count and age, never evicts a task whose turn is running, and
+ * scopes tasks to their owner and tenant.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type Task } from '@a2a-js/sdk';
-import { ServerCallContext } from '@a2a-js/sdk/server';
-import { BoundedTaskStore } from '../src/a2a/task-store.ts';
-import { Caller } from '../src/auth/caller.ts';
+import { TaskStore, type TaskRecord } from '../src/a2a/task-store.ts';
+import type { TaskRun } from '../src/a2a/task-run.ts';
 import { withTestServer } from './support/server.ts';
 
-const contextFor = (user = '', tenant?: string) => new ServerCallContext({ user: new Caller(user, undefined, user !== ''), tenant });
+const LIMITS = { maxEntries: 100, maxWeight: 1_000_000, maxAgeMs: 60_000, maxEntriesPerOwner: 100, maxWeightPerOwner: 1_000_000 };
 
-function task(id: string, timestamp = new Date().toISOString(), contextId = 'ctx'): Task {
-  return {
-    id,
-    contextId,
-    status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp },
-    artifacts: [{ artifactId: 'a', name: '', description: '', parts: [], metadata: undefined, extensions: [] }],
-    history: [],
-    metadata: {},
-  };
+function record(id: string, { owner = '', tenant = '', timestamp = new Date().toISOString(), state = TaskState.TASK_STATE_COMPLETED, weight = 10 } = {}): TaskRecord {
+  const task: Task = { id, contextId: 'ctx', status: { state, message: undefined, timestamp }, artifacts: [], history: [], metadata: {} };
+  return { owner, tenant, task, weight, run: undefined };
 }
 
-test('over its count limit, the oldest write goes first', async () => {
-  const store = new BoundedTaskStore({ maxTasks: 3, maxAgeMs: 60_000 });
-  const ctx = contextFor();
-  for (const id of ['t1', 't2', 't3']) await store.save(task(id), ctx);
-  await store.save(task('t1'), ctx); // a write refreshes t1
-  await store.save(task('t4'), ctx);
+const scope = (owner = '', tenant = '') => ({ owner, tenant });
+
+test('over its count limit, the oldest write goes first; a change counts as a write', () => {
+  const store = new TaskStore({ ...LIMITS, maxEntries: 3 });
+  const [t1, t2, t3, t4] = ['t1', 't2', 't3', 't4'].map((id) => record(id));
+  for (const r of [t1!, t2!, t3!]) store.add(r);
+  store.changed(t1!);
+  store.add(t4!);
   assert.equal(store.size, 3);
-  assert.equal(await store.load('t2', ctx), undefined);
-  assert.ok(await store.load('t1', ctx));
-  assert.ok(await store.load('t4', ctx));
-  const listed = await store.list({ tenant: '', contextId: '', status: 0, pageToken: '', statusTimestampAfter: undefined }, ctx);
-  assert.equal(listed.totalSize, 3, 'evicted tasks leave the listing too');
+  assert.equal(store.get(scope(), 't2'), undefined);
+  assert.ok(store.get(scope(), 't1'));
+  assert.ok(store.get(scope(), 't4'));
+  assert.equal(store.list(scope(), { pageSize: 50 }).totalSize, 3, 'evicted tasks leave the listing too');
 });
 
-test('past its age limit a task is gone', async () => {
+test('past its age limit a task is gone', () => {
   let now = 1_000;
-  const store = new BoundedTaskStore({ maxTasks: 100, maxAgeMs: 500 }, () => now);
-  const ctx = contextFor();
-  await store.save(task('old'), ctx);
+  const store = new TaskStore({ ...LIMITS, maxAgeMs: 500 }, () => now);
+  store.add(record('old'));
   now += 400;
-  await store.save(task('young'), ctx);
+  store.add(record('young'));
   now += 200;
-  assert.equal(await store.load('old', ctx), undefined);
-  assert.ok(await store.load('young', ctx));
+  assert.equal(store.get(scope(), 'old'), undefined);
+  assert.ok(store.get(scope(), 'young'));
   now += 1_000;
-  await store.save(task('newest'), ctx);
+  store.add(record('newest'));
   assert.equal(store.size, 1, 'expired tasks are swept on write');
 });
 
-test('what a caller changes on a loaded or saved task does not change the stored task', async () => {
-  const store = new BoundedTaskStore();
-  const ctx = contextFor();
-  const original = task('t');
-  await store.save(original, ctx);
-  original.history.push({} as never);
-  original.artifacts[0]!.parts = [{ content: { $case: 'text', value: 'x' }, mediaType: '', filename: '', metadata: undefined }];
-  const loaded = (await store.load('t', ctx))!;
-  assert.equal(loaded.history.length, 0);
-  assert.equal(loaded.artifacts[0]!.parts.length, 0);
-  loaded.history = [{} as never];
-  loaded.artifacts.push({} as never);
-  loaded.status = undefined;
-  const again = (await store.load('t', ctx))!;
-  assert.equal(again.history.length, 0);
-  assert.equal(again.artifacts.length, 1);
-  assert.ok(again.status);
+test('a task whose turn is running is never evicted, by count or by age; the others go instead', () => {
+  let now = 1_000;
+  const store = new TaskStore({ ...LIMITS, maxEntries: 2, maxAgeMs: 500 }, () => now);
+  const running = record('running');
+  running.run = {} as TaskRun;
+  store.add(running);
+  store.add(record('a'));
+  store.add(record('b'));
+  assert.ok(store.get(scope(), 'running'), 'the oldest, but running');
+  assert.equal(store.get(scope(), 'a'), undefined);
+  now += 10_000;
+  assert.ok(store.get(scope(), 'running'), 'older than the age limit, but running');
+  running.run = undefined;
+  assert.equal(store.get(scope(), 'running'), undefined, 'once it ends, the limits apply again');
 });
 
-test('tasks belong to their owner and tenant: others see nothing', async () => {
-  const store = new BoundedTaskStore();
-  await store.save(task('alice-task'), contextFor('alice'));
-  await store.save(task('tenant-task'), contextFor('alice', 'acme'));
-  assert.ok(await store.load('alice-task', contextFor('alice')));
-  assert.equal(await store.load('alice-task', contextFor('bob')), undefined);
-  assert.equal(await store.load('alice-task', contextFor('')), undefined);
-  assert.equal(await store.load('tenant-task', contextFor('alice')), undefined);
-  const bobs = await store.list({ tenant: '', contextId: '', status: 0, pageToken: '', statusTimestampAfter: undefined }, contextFor('bob'));
-  assert.equal(bobs.totalSize, 0);
+test('tasks belong to their owner and tenant: others see nothing', () => {
+  const store = new TaskStore(LIMITS);
+  store.add(record('alice-task', { owner: 'alice' }));
+  store.add(record('tenant-task', { owner: 'alice', tenant: 'acme' }));
+  assert.ok(store.get(scope('alice'), 'alice-task'));
+  assert.equal(store.get(scope('bob'), 'alice-task'), undefined);
+  assert.equal(store.get(scope(''), 'alice-task'), undefined);
+  assert.equal(store.get(scope('alice'), 'tenant-task'), undefined);
+  assert.ok(store.get(scope('alice', 'acme'), 'tenant-task'));
+  assert.equal(store.list(scope('bob'), { pageSize: 50 }).totalSize, 0);
 });
 
-test('list filters by state and time, pages newest first, and refuses a forged page token', async () => {
-  const store = new BoundedTaskStore();
-  const ctx = contextFor('u');
-  await store.save(task('a', '2026-01-01T00:00:01.000Z'), ctx);
-  await store.save(task('b', '2026-01-01T00:00:02.000Z'), ctx);
-  await store.save({ ...task('c', '2026-01-01T00:00:03.000Z'), status: { state: TaskState.TASK_STATE_FAILED, message: undefined, timestamp: '2026-01-01T00:00:03.000Z' } }, ctx);
-  const base = { tenant: '', contextId: '', status: 0, pageToken: '', statusTimestampAfter: undefined };
-  const failed = await store.list({ ...base, status: TaskState.TASK_STATE_FAILED }, ctx);
-  assert.deepEqual(failed.tasks.map((t) => t.id), ['c']);
-  const recent = await store.list({ ...base, statusTimestampAfter: '2026-01-01T00:00:01.500Z' }, ctx);
-  assert.deepEqual(recent.tasks.map((t) => t.id), ['c', 'b']);
-  const page1 = await store.list({ ...base, pageSize: 2 }, ctx);
-  assert.deepEqual(page1.tasks.map((t) => t.id), ['c', 'b']);
-  assert.deepEqual(page1.tasks.map((t) => t.artifacts.length), [0, 0], 'artifacts only when asked for');
-  const page2 = await store.list({ ...base, pageSize: 2, pageToken: page1.nextPageToken, includeArtifacts: true }, ctx);
-  assert.deepEqual(page2.tasks.map((t) => t.id), ['a']);
-  assert.equal(page2.tasks[0]!.artifacts.length, 1);
+test('list filters by context, state and time, pages newest first, and refuses a forged page token', () => {
+  const store = new TaskStore(LIMITS);
+  const u = { owner: 'u' };
+  store.add(record('a', { ...u, timestamp: '2026-01-01T00:00:01.000Z' }));
+  store.add(record('b', { ...u, timestamp: '2026-01-01T00:00:02.000Z' }));
+  store.add(record('c', { ...u, timestamp: '2026-01-01T00:00:03.000Z', state: TaskState.TASK_STATE_FAILED }));
+  const ids = (page: { records: TaskRecord[] }) => page.records.map((r) => r.task.id);
+  assert.deepEqual(ids(store.list(scope('u'), { pageSize: 50, state: TaskState.TASK_STATE_FAILED })), ['c']);
+  assert.deepEqual(ids(store.list(scope('u'), { pageSize: 50, changedAfter: Date.parse('2026-01-01T00:00:01.500Z') })), ['c', 'b']);
+  assert.deepEqual(ids(store.list(scope('u'), { pageSize: 50, contextId: 'other' })), []);
+  const page1 = store.list(scope('u'), { pageSize: 2 });
+  assert.deepEqual(ids(page1), ['c', 'b']);
+  const page2 = store.list(scope('u'), { pageSize: 2, pageToken: page1.nextPageToken });
+  assert.deepEqual(ids(page2), ['a']);
   assert.equal(page2.nextPageToken, '');
-  await assert.rejects(store.list({ ...base, pageToken: 'bm90LWEtdG9rZW4' }, ctx), /pageToken/);
+  assert.throws(() => store.list(scope('u'), { pageSize: 2, pageToken: 'bm90LWEtdG9rZW4' }), /pageToken/);
 });
 
 test('through the server: old tasks are evicted once the limit is reached', async () => {
-  await withTestServer({ taskLimits: { maxTasks: 5, maxAgeMs: 60_000 } }, async (server) => {
+  await withTestServer({ taskLimits: { maxEntries: 5 } }, async (server) => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
       const response = await fetch(`${server.url}/a2a/jsonrpc`, {
@@ -115,7 +102,7 @@ test('through the server: old tasks are evicted once the limit is reached', asyn
       });
       ids.push((await response.json()).result.task.id);
     }
-    assert.equal(server.taskStore.size, 5);
+    assert.equal(server.tasks.size, 5);
     const get = async (id: string) =>
       (await (await fetch(`${server.url}/a2a/rest/tasks/${id}`, { headers: { 'A2A-Version': '1.0' } })).json()) as { id?: string; error?: { code: number } };
     assert.equal((await get(ids[0]!)).error?.code, 404);

@@ -12,7 +12,9 @@ import { fakeToken, startFakeHub, type FakeHub } from './support/fake-hub.ts';
 import { rawRequest } from './support/http.ts';
 import type { RunningServer } from '../src/server.ts';
 import { HubTokenVerifier } from '../src/auth/hub-verifier.ts';
+import { inspect } from 'node:util';
 import { Caller } from '../src/auth/caller.ts';
+import { Credential } from '../src/auth/credentials.ts';
 
 const SEND = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: { message: { messageId: 'm', role: 'ROLE_USER', parts: [{ text: 'hi' }] } } });
 const send = (server: RunningServer, token: string) => rawRequest(server.url, 'POST', '/a2a/jsonrpc', { Authorization: `Bearer ${token}`, 'A2A-Version': '1.0' }, SEND);
@@ -26,6 +28,8 @@ describe('caching', () => {
   before(async () => {
     hub = await startFakeHub();
     server = await startTestServer({
+      // The burst below is one caller's 100 sends at once: above the per-caller cap on running turns, which is not what it tests.
+      handlerLimits: { maxRunningPerCaller: 100 },
       env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url },
       verifierOptions: { acceptedTtlMs: 60_000, rejectedTtlMs: 10_000, now: () => clock.now },
     });
@@ -109,8 +113,10 @@ describe('caching', () => {
     const identity = await new HubTokenVerifier({ hubUrl: hub.url }).verify(token);
     assert.equal(identity.id, 'id-0042', 'tasks belong to the id, which survives a rename');
     assert.deepEqual(identity.profile, { name: 'ada', type: 'app', orgs: ['acme', 'huggingface'] });
-    const caller = new Caller(identity.id, token, true, identity.profile);
+    const caller = new Caller({ id: identity.id, credential: new Credential(token, 'caller'), authenticated: true, profile: identity.profile });
     assert.ok(!JSON.stringify(caller).includes(token), 'the caller prints without its token');
+    assert.ok(!inspect(caller, { depth: 5 }).includes(token), 'a debug print of the caller shows no token');
+    assert.equal(caller.credential?.reveal(), token);
     assert.deepEqual(JSON.parse(JSON.stringify(caller)).profile.orgs, ['acme', 'huggingface']);
   });
 

@@ -4,9 +4,8 @@
  * header is A2A 0.3 by the spec and gets a 0.3 card that also carries the 1.0 interface list, so
  * both generations of client can call the agent from whatever they fetched.
  */
-import { createHash } from 'node:crypto';
 import { AgentCard, type SecurityRequirement, type SecurityScheme } from '@a2a-js/sdk';
-import { defaultAgentOf, type AgentSpec } from '../agents/card-file.ts';
+import type { AgentSet } from '../agents/agent-set.ts';
 
 export const JSONRPC_PATH = '/a2a/jsonrpc';
 export const REST_PATH = '/a2a/rest';
@@ -15,14 +14,14 @@ const VERSION = '0.1.0';
 export interface CardInput {
   /** Public base URL, without a trailing slash. */
   baseUrl: string;
-  agents: readonly AgentSpec[];
+  agents: AgentSet;
   /** Present when callers must bring a Hugging Face token. */
   auth?: { hubUrl: string; scopes: readonly string[] };
 }
 
 /** The 1.0 card, in the SDK's types: what the request handler and version checks read. */
 export function buildAgentCard({ baseUrl, agents, auth }: CardInput): AgentCard {
-  const main = defaultAgentOf(agents);
+  const main = agents.default;
   const security = auth ? hfSecurity(auth.hubUrl, auth.scopes) : { schemes: {}, requirements: [] };
   return {
     name: main.name,
@@ -39,7 +38,7 @@ export function buildAgentCard({ baseUrl, agents, auth }: CardInput): AgentCard 
     securityRequirements: security.requirements,
     defaultInputModes: ['text/plain'],
     defaultOutputModes: ['text/plain'],
-    skills: agents.map((agent) => ({
+    skills: agents.all.map((agent) => ({
       id: agent.name,
       name: agent.name,
       description: agent.description,
@@ -127,21 +126,6 @@ function legacyScheme({ scheme }: SecurityScheme): Record<string, string> {
     default:
       throw new Error(`no 0.3 form for security scheme ${scheme?.$case}`);
   }
-}
-
-export interface ServedCard {
-  body: string;
-  etag: string;
-}
-
-/** Both shapes serialized once, with their ETags; the card changes only when the server restarts. */
-export function serveCards(card: AgentCard): { v1: ServedCard; v03: ServedCard } {
-  return { v1: served(AgentCard.toJSON(card)), v03: served(legacyCardJson(card)) };
-}
-
-function served(json: unknown): ServedCard {
-  const body = JSON.stringify(json);
-  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
 }
 
 /** Whether a request's `A2A-Version` header asks for A2A 0.3; an absent or empty header does. */

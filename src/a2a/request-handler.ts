@@ -1,47 +1,410 @@
 /**
- * The SDK's request handler, with one rule added: a task takes one message at a time. The SDK
- * accepts a message for a task that is still working, which would run a second turn on the same
- * task and event bus; here that message is refused until the first turn ends.
+ * The A2A task lifecycle, from a message to its final event: this server's own request handler,
+ * behind the SDK's `A2ARequestHandler` interface so that the SDK's JSON-RPC transports (1.0 and the
+ * 0.3 compatibility layer) and our REST binding call it unchanged.
+ *
+ * A message starts one turn of one agent on a task (new, or an interrupted one it continues). The
+ * turn changes its task in place (task-run.ts); a blocking send waits for it to end, a
+ * `returnImmediately` send answers with a snapshot at once, a streamed send and SubscribeToTask
+ * watch it. Nothing is copied per event and nothing is built for nobody: the SDK's default handler
+ * loads, clones and saves the task on every event, which measured as most of a request's CPU.
+ *
+ * Callers see only their own tasks (owner and tenant): anything else is "task not found".
  */
-import { TaskState, type AgentCard, type Message, type SendMessageRequest, type StreamResponse, type Task } from '@a2a-js/sdk';
-import { UnsupportedOperationError } from '@a2a-js/sdk/errors';
-import { DefaultRequestHandler, type AgentExecutor, type ExecutionEventBusManager, type ServerCallContext, type TaskStore } from '@a2a-js/sdk/server';
+import { TaskState, type AgentCard, type CancelTaskRequest, type GetTaskRequest, type ListTasksRequest, type ListTasksResponse, type Message, type SendMessageRequest, type StreamResponse, type SubscribeToTaskRequest, type Task, type TaskPushNotificationConfig } from '@a2a-js/sdk';
+import {
+  PushNotificationNotSupportedError,
+  RequestMalformedError,
+  TaskNotCancelableError,
+  TaskNotFoundError,
+  UnsupportedOperationError,
+} from '@a2a-js/sdk/errors';
+import type { A2ARequestHandler, ServerCallContext } from '@a2a-js/sdk/server';
+import type { AgentSpec } from '../agents/agent-set.ts';
+import type { AgentRunner } from '../agents/runner.ts';
+import { Caller } from '../auth/caller.ts';
+import { copyTask, isFinal, StopReason, TaskRun, type Subscriber } from './task-run.ts';
+import type { TaskRecord, TaskScope, TaskStore } from './task-store.ts';
 
-const BUSY = new Set([TaskState.TASK_STATE_SUBMITTED, TaskState.TASK_STATE_WORKING]);
+export interface TaskHandlerLimits {
+  /** The longest an answer chunk waits before it is sent to watchers, in ms (default 50). */
+  flushMs: number;
+  /** Events a watcher may fall behind by before it is dropped (default 1,000). */
+  maxQueuedEvents: number;
+  /** Wall-clock limit of one turn, in ms (default 15 min); past it the task fails. */
+  maxTurnMs: number;
+  /** How long a canceled turn may take to stop before its task is ended without it, in ms (default 5 s). */
+  stopGraceMs: number;
+  /** Turns one caller may have running at once (default 16). */
+  maxRunningPerCaller: number;
+  /** Streams (streamed sends and subscriptions) one caller may have open at once (default 32). */
+  maxWatchingPerCaller: number;
+}
+
+export const DEFAULT_HANDLER_LIMITS: TaskHandlerLimits = {
+  flushMs: 50,
+  maxQueuedEvents: 1_000,
+  maxTurnMs: 15 * 60 * 1000,
+  stopGraceMs: 5_000,
+  maxRunningPerCaller: 16,
+  maxWatchingPerCaller: 32,
+};
+
+/** ListTasks: tasks per page when the caller names no size, and the most it may ask for (the spec's). */
+export const LIST_PAGE_SIZE = { default: 50, max: 100 } as const;
 
 /**
- * Set in a call's state when the caller waits for the finished task rather than watching it: its
- * answer need not go out word by word (see the executor).
+ * ListTasks: messages of history per task when the caller names no number (a list is for finding
+ * tasks; GetTask reads one in full), and the most it returns whatever the caller asks.
  */
-export const ANSWER_WANTED_WHOLE = 'agent-host.answer-wanted-whole';
+export const LIST_HISTORY_LENGTH = { default: 0, max: 20 } as const;
 
-export class AgentRequestHandler extends DefaultRequestHandler {
-  readonly #tasks: TaskStore;
+/**
+ * A caller has reached one of its caps on concurrent work. On the wire it is an
+ * UnsupportedOperationError (the protocol has no "busy"), whose ErrorInfo metadata carries
+ * `retryAfterSeconds`; the bindings answer it with HTTP 429 and Retry-After.
+ */
+export class CallerBusyError extends UnsupportedOperationError {
+  // The SDK maps errors to codes by name: keep the protocol's.
+  override name = 'UnsupportedOperationError';
+  constructor(
+    message: string,
+    /** Seconds after which trying again makes sense. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super({ message, metadata: { retryAfterSeconds: String(retryAfterSeconds) } });
+  }
+}
 
-  constructor(card: AgentCard, tasks: TaskStore, executor: AgentExecutor, buses: ExecutionEventBusManager) {
-    // No task keeps its event bus once its turn ends: this executor never pauses a task for input,
-    // and one waiting for the caller's credential runs again when the caller sends again.
-    super(card, tasks, executor, buses, undefined, undefined, undefined, undefined, { keepBusAliveStates: [] });
-    this.#tasks = tasks;
+export interface TaskHandlerParts {
+  card: AgentCard;
+  store: TaskStore;
+  runner: AgentRunner;
+  limits?: Partial<TaskHandlerLimits>;
+}
+
+const ANONYMOUS = new Caller({ id: '', credential: undefined, authenticated: false });
+
+export class TaskHandler implements A2ARequestHandler {
+  readonly #card: AgentCard;
+  readonly #store: TaskStore;
+  readonly #runner: AgentRunner;
+  readonly #limits: TaskHandlerLimits;
+  /** Every turn in flight, for the wall-clock limit and for shutdown. */
+  readonly #running = new Set<TaskRun>();
+  readonly #runningByCaller = new Map<string, number>();
+  readonly #watchingByCaller = new Map<string, number>();
+  /** One timer for every turn's wall-clock limit, rather than a timer per request. */
+  readonly #sweep: NodeJS.Timeout;
+
+  constructor({ card, store, runner, limits }: TaskHandlerParts) {
+    this.#card = card;
+    this.#store = store;
+    this.#runner = runner;
+    this.#limits = { ...DEFAULT_HANDLER_LIMITS, ...limits };
+    this.#sweep = setInterval(() => this.#stopOverdue(), Math.min(1_000, this.#limits.maxTurnMs)).unref();
   }
 
-  override async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
-    await this.#refuseIfBusy(params, context);
-    if (!params.configuration?.returnImmediately) context.state.set(ANSWER_WANTED_WHOLE, true);
-    return super.sendMessage(params, context);
+  /** Turns in flight. */
+  get running(): number {
+    return this.#running.size;
   }
 
-  override async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
-    await this.#refuseIfBusy(params, context);
-    yield* super.sendMessageStream(params, context);
+  async getAgentCard(): Promise<AgentCard> {
+    return this.#card;
   }
 
-  async #refuseIfBusy(params: SendMessageRequest, context: ServerCallContext): Promise<void> {
-    const taskId = params.message?.taskId;
-    if (!taskId) return;
-    const state = (await this.#tasks.load(taskId, context))?.status?.state;
-    if (state !== undefined && BUSY.has(state)) {
-      throw new UnsupportedOperationError(`Task ${taskId} is still working on an earlier message. Wait until it ends, or cancel it, before sending another.`);
+  /** The card says `extendedAgentCard: false`, for which the spec requires UnsupportedOperationError. */
+  async getAuthenticatedExtendedAgentCard(): Promise<AgentCard> {
+    throw new UnsupportedOperationError('This agent has no extended card; its public card at /.well-known/agent-card.json is complete.');
+  }
+
+  async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
+    const { run, start } = this.#begin(params, context);
+    const historyLength = params.configuration?.historyLength;
+    start();
+    if (params.configuration?.returnImmediately) return run.snapshot(historyLength);
+    await run.done;
+    return copyTask(run.record.task, historyLength);
+  }
+
+  async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+    const caller = callerOf(context);
+    this.#checkWatching(caller);
+    const { run, start } = this.#begin(params, context);
+    const first = run.snapshotForSubscribers(params.configuration?.historyLength);
+    const subscriber = this.#watch(run, caller);
+    start();
+    try {
+      yield { payload: { $case: 'task', value: first } };
+      yield* subscriber;
+    } finally {
+      this.#unwatch(caller, subscriber);
     }
   }
+
+  async *resubscribe(params: SubscribeToTaskRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+    const record = this.#find(params, context);
+    const state = record.task.status?.state;
+    if (isFinal(state)) {
+      throw new UnsupportedOperationError(`Task ${record.task.id} has already ended (${stateName(state)}), so there is nothing to follow; read it with GetTask.`);
+    }
+    const run = record.run;
+    if (!run) {
+      // Interrupted, waiting for the caller's next message: the task as it is is all there is.
+      yield { payload: { $case: 'task', value: copyTask(record.task, undefined) } };
+      return;
+    }
+    const caller = callerOf(context);
+    this.#checkWatching(caller);
+    const first = run.snapshotForSubscribers();
+    const subscriber = this.#watch(run, caller);
+    try {
+      yield { payload: { $case: 'task', value: first } };
+      yield* subscriber;
+    } finally {
+      this.#unwatch(caller, subscriber);
+    }
+  }
+
+  async getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
+    const record = this.#find(params, context);
+    return record.run ? record.run.snapshot(params.historyLength) : copyTask(record.task, params.historyLength);
+  }
+
+  async listTasks(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+    const pageSize = Math.min(params.pageSize || LIST_PAGE_SIZE.default, LIST_PAGE_SIZE.max);
+    const page = this.#store.list(this.#scope(params.tenant, context), {
+      contextId: params.contextId || undefined,
+      state: params.status || undefined, // 0 is "unspecified": no filter
+      changedAfter: params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined,
+      pageSize,
+      pageToken: params.pageToken || undefined,
+    });
+    const historyLength = Math.min(params.historyLength ?? LIST_HISTORY_LENGTH.default, LIST_HISTORY_LENGTH.max);
+    const tasks = page.records.map((record) => {
+      const task = record.run ? record.run.snapshot(historyLength) : copyTask(record.task, historyLength);
+      if (!params.includeArtifacts) task.artifacts = [];
+      return task;
+    });
+    return { tasks, nextPageToken: page.nextPageToken, pageSize, totalSize: page.totalSize };
+  }
+
+  async cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
+    const record = this.#find(params, context);
+    const state = record.task.status?.state;
+    if (isFinal(state)) {
+      throw new TaskNotCancelableError(`Task ${record.task.id} is not cancelable: it has already ended (${stateName(state)}).`);
+    }
+    const reason = new StopReason(TaskState.TASK_STATE_CANCELED, "Canceled at the caller's request.");
+    if (record.run) await record.run.stop(reason, this.#limits.stopGraceMs);
+    else this.#newRun(record, callerOf(context)).end(reason.state, reason.message);
+    if (record.task.status?.state !== TaskState.TASK_STATE_CANCELED) {
+      throw new TaskNotCancelableError(`Task ${record.task.id} is not cancelable: it ended (${stateName(record.task.status?.state)}) before the cancel reached it.`);
+    }
+    return copyTask(record.task, undefined);
+  }
+
+  async createTaskPushNotificationConfig(): Promise<TaskPushNotificationConfig> {
+    throw pushNotSupported();
+  }
+
+  async getTaskPushNotificationConfig(): Promise<TaskPushNotificationConfig> {
+    throw pushNotSupported();
+  }
+
+  async listTaskPushNotificationConfigs(): Promise<never> {
+    throw pushNotSupported();
+  }
+
+  async deleteTaskPushNotificationConfig(): Promise<void> {
+    throw pushNotSupported();
+  }
+
+  /**
+   * Ends every turn in flight with `reason` (a restart), waiting up to `graceMs` for them to stop,
+   * and stops the handler's timer.
+   */
+  async close(reason: StopReason, graceMs: number): Promise<void> {
+    clearInterval(this.#sweep);
+    await Promise.all([...this.#running].map((run) => run.stop(reason, graceMs)));
+  }
+
+  /**
+   * Takes a message: checks it against the task it continues (if any), records it, and prepares the
+   * turn, which begins when `start` is called (after a streamed send has subscribed).
+   */
+  #begin(params: SendMessageRequest, context: ServerCallContext): { run: TaskRun; start: () => void } {
+    const message = params.message;
+    if (!message) throw new RequestMalformedError('Invalid params: "message" is required.');
+    const caller = callerOf(context);
+    const scope = this.#scope(params.tenant, context);
+    const named = agentNamed(message, params);
+
+    let record: TaskRecord;
+    let agent: AgentSpec | undefined;
+    if (message.taskId) {
+      record = this.#store.get(scope, message.taskId) ?? notFound(message.taskId);
+      const { task } = record;
+      if (record.run) {
+        throw new UnsupportedOperationError(`Task ${task.id} is still working on an earlier message. Wait until it ends, or cancel it, before sending another.`);
+      }
+      if (isFinal(task.status?.state)) {
+        throw new UnsupportedOperationError(
+          `Task ${task.id} has already ended (${stateName(task.status?.state)}) and takes no more messages; send the message without a taskId, with contextId "${task.contextId}" to continue the conversation.`,
+        );
+      }
+      if (message.contextId && message.contextId !== task.contextId) {
+        throw new RequestMalformedError(`Invalid params: message.contextId "${message.contextId}" is not the context of task ${task.id} ("${task.contextId}").`);
+      }
+      this.#checkRunning(caller);
+      agent = typeof named === 'string' ? this.#runner.agents.select(named) : typeof task.metadata?.agent === 'string' ? this.#runner.agents.select(task.metadata.agent) : this.#runner.agents.default;
+      task.history.push({ ...message, contextId: task.contextId, taskId: task.id });
+      record.weight += weighMessage(message);
+    } else {
+      this.#checkRunning(caller);
+      agent = named === undefined ? this.#runner.agents.default : typeof named === 'string' ? this.#runner.agents.select(named) : undefined;
+      const id = crypto.randomUUID();
+      const contextId = message.contextId || crypto.randomUUID();
+      const task: Task = {
+        id,
+        contextId,
+        // A task that an agent will take starts out working: a separate "submitted" step would only cost an event.
+        status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+        artifacts: [],
+        history: [{ ...message, contextId, taskId: id }],
+        metadata: agent ? { agent: agent.name } : {},
+      };
+      record = { ...scope, task, weight: TASK_OVERHEAD + weighMessage(message), run: undefined };
+    }
+
+    // The run exists before the record is stored, so the store sees a running (pinned) task.
+    const run = this.#newRun(record, caller);
+    if (!message.taskId) this.#store.add(record);
+    const start = () => {
+      if (!agent) return run.end(TaskState.TASK_STATE_REJECTED, `There is no agent named ${JSON.stringify(named)} here. Available agents: ${this.#runner.agents.names}.`);
+      const text = promptOf(message);
+      if (!text.trim()) return run.end(TaskState.TASK_STATE_REJECTED, 'The message has no text. Send at least one text part.');
+      if (record.task.status?.state !== TaskState.TASK_STATE_WORKING) run.working();
+      this.#counted(this.#runningByCaller, caller.id, +1);
+      this.#running.add(run);
+      run.start((sink) =>
+        this.#runner.run({ agent, caller, tenant: record.tenant, contextId: record.task.contextId, text, signal: sink.signal }, sink),
+      );
+    };
+    return { run, start };
+  }
+
+  #newRun(record: TaskRecord, caller: Caller): TaskRun {
+    return new TaskRun(record, caller, {
+      flushMs: this.#limits.flushMs,
+      maxQueuedEvents: this.#limits.maxQueuedEvents,
+      onEnd: (run) => {
+        if (this.#running.delete(run)) this.#counted(this.#runningByCaller, caller.id, -1);
+        // Weigh the finished task again (its answer is in now) and start its age from its end.
+        if (this.#store.get(record, record.task.id) === record) this.#store.changed(record);
+      },
+    });
+  }
+
+  #checkRunning(caller: Caller): void {
+    if ((this.#runningByCaller.get(caller.id) ?? 0) >= this.#limits.maxRunningPerCaller) {
+      throw new CallerBusyError(`You already have ${this.#limits.maxRunningPerCaller} tasks running. Wait for one to end, or cancel one, then send again.`, 5);
+    }
+  }
+
+  #checkWatching(caller: Caller): void {
+    if ((this.#watchingByCaller.get(caller.id) ?? 0) >= this.#limits.maxWatchingPerCaller) {
+      throw new CallerBusyError(`You already have ${this.#limits.maxWatchingPerCaller} streams open. Close one before opening another.`, 5);
+    }
+  }
+
+  #watch(run: TaskRun, caller: Caller): Subscriber {
+    this.#counted(this.#watchingByCaller, caller.id, +1);
+    return run.subscribe();
+  }
+
+  #unwatch(caller: Caller, subscriber: Subscriber): void {
+    void subscriber.return();
+    this.#counted(this.#watchingByCaller, caller.id, -1);
+  }
+
+  #counted(counts: Map<string, number>, key: string, delta: number): void {
+    const next = (counts.get(key) ?? 0) + delta;
+    if (next > 0) counts.set(key, next);
+    else counts.delete(key);
+  }
+
+  #stopOverdue(): void {
+    const deadline = Date.now() - this.#limits.maxTurnMs;
+    for (const run of this.#running) {
+      if (run.startedAt > deadline) continue;
+      run.abort(new StopReason(TaskState.TASK_STATE_FAILED, `The agent took longer than ${Math.round(this.#limits.maxTurnMs / 1000)} s, so its turn was stopped. Ask for something smaller, or try again.`));
+    }
+  }
+
+  #find(params: { id: string; tenant?: string }, context: ServerCallContext): TaskRecord {
+    if (!params.id) throw new RequestMalformedError('Invalid params: "id" (the task id) is required.');
+    return this.#store.get(this.#scope(params.tenant, context), params.id) ?? notFound(params.id);
+  }
+
+  #scope(tenant: string | undefined, context: ServerCallContext): TaskScope {
+    return { owner: callerOf(context).id, tenant: tenant || context.tenant || '' };
+  }
+}
+
+/** The caller a binding put in the context; anonymous when none did. */
+function callerOf(context: ServerCallContext): Caller {
+  return context.user instanceof Caller ? context.user : ANONYMOUS;
+}
+
+/** The agent a message names (`metadata.agent`, on the message or the request); not a string is an unknown name. */
+function agentNamed(message: Message, params: SendMessageRequest): unknown {
+  return message.metadata?.agent ?? params.metadata?.agent;
+}
+
+/** "Not yours" looks exactly like "not there". */
+function notFound(id: string): never {
+  throw new TaskNotFoundError(`Task not found: ${id}. Tasks are kept for an hour after they last changed, and only their creator can see them.`);
+}
+
+function pushNotSupported(): PushNotificationNotSupportedError {
+  return new PushNotificationNotSupportedError('This agent does not send push notifications; follow a task with SendStreamingMessage or SubscribeToTask instead.');
+}
+
+function stateName(state: TaskState | undefined): string {
+  return (TaskState[state ?? 0] ?? 'unknown').replace(/^TASK_STATE_/, '').toLowerCase().replace('_', '-');
+}
+
+/** The prompt a message carries: its text parts, and its data parts as JSON. */
+function promptOf(message: Message): string {
+  const pieces: string[] = [];
+  for (const part of message.parts) {
+    if (part.content?.$case === 'text') pieces.push(part.content.value);
+    else if (part.content?.$case === 'data') pieces.push(JSON.stringify(part.content.value));
+  }
+  return pieces.join('\n');
+}
+
+/** What a task costs to keep beyond its messages: ids, status, the record itself. */
+const TASK_OVERHEAD = 400;
+const PART_OVERHEAD = 64;
+
+/** Roughly the bytes a message holds once stored: everything in it, metadata included. */
+export function weighMessage(message: Message): number {
+  let weight = 200 + message.messageId.length + message.contextId.length + message.taskId.length + jsonSize(message.metadata);
+  for (const id of message.referenceTaskIds) weight += id.length + 16;
+  for (const uri of message.extensions) weight += uri.length + 16;
+  for (const part of message.parts) {
+    weight += PART_OVERHEAD + part.filename.length + part.mediaType.length + jsonSize(part.metadata);
+    const content = part.content;
+    if (content?.$case === 'text' || content?.$case === 'url') weight += content.value.length;
+    else if (content?.$case === 'raw') weight += content.value.byteLength;
+    else if (content?.$case === 'data') weight += jsonSize(content.value);
+  }
+  return weight;
+}
+
+function jsonSize(value: unknown): number {
+  return value === undefined ? 0 : (JSON.stringify(value)?.length ?? 0);
 }

@@ -1,159 +1,129 @@
 /**
- * The task store: bounded by count and age, scoped by tenant and owner, cheap to load and save.
+ * The task store: where tasks live between requests, and the one place that knows their bounds.
  *
- * The SDK's InMemoryTaskStore keeps every task forever and deep-copies on every load and save. The
- * SDK only ever replaces a task's top-level fields, appends to its arrays, or replaces an artifact's
- * fields, so copying the task object, its two arrays and its artifact objects isolates stored state
- * from the caller at a cost proportional to the number of entries, not to the size of their content.
+ * A task is kept as one record whose `task` is changed in place by the turn that runs on it, so
+ * nothing is loaded, copied or saved per event. A record belongs to the caller that created it:
+ * another caller's get, list or cancel finds nothing, exactly as if the task did not exist.
  *
- * A task belongs to the caller that created it: another caller's load, list or cancel sees nothing,
- * exactly as if the task did not exist. Besides the limits on all tasks (count, characters held,
- * age), each caller may keep only so many: one busy caller evicts its own oldest tasks, not others'.
+ * Bounds (the owned map's): count, weight and age overall; count and weight per caller, counted
+ * across tenants (which a caller names freely). A task with a turn still running is never evicted.
  */
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
-import type { ListTasksRequest, ListTasksResponse, Task } from '@a2a-js/sdk';
-import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
-import { BoundedMap } from '../util/bounded-map.ts';
-import { OwnerIndex } from '../util/owner-index.ts';
+import type { Task, TaskState } from '@a2a-js/sdk';
+import { OwnedMap, type OwnedMapLimits } from '../util/owned-map.ts';
+import type { TaskRun } from './task-run.ts';
 
-export interface TaskStoreLimits {
-  maxTasks: number;
-  maxAgeMs: number;
-  /** Characters of text all tasks may hold together (messages and artifacts). */
-  maxChars: number;
-  maxTasksPerOwner: number;
+export type TaskStoreLimits = OwnedMapLimits;
+
+export const DEFAULT_TASK_LIMITS: TaskStoreLimits = {
+  maxEntries: 10_000,
+  maxWeight: 64 * 1024 * 1024,
+  maxAgeMs: 60 * 60 * 1000,
+  maxEntriesPerOwner: 1_000,
+  maxWeightPerOwner: 8 * 1024 * 1024,
+};
+
+/** Who may see a task: its owner (the caller's stable id; '' for anonymous callers) under a tenant. */
+export interface TaskScope {
+  owner: string;
+  tenant: string;
 }
 
-export const DEFAULT_TASK_LIMITS: TaskStoreLimits = { maxTasks: 10_000, maxAgeMs: 60 * 60 * 1000, maxChars: 50_000_000, maxTasksPerOwner: 1_000 };
+export interface TaskRecord extends TaskScope {
+  /** The A2A task, changed in place by its turn. */
+  readonly task: Task;
+  /** Roughly the bytes the task holds (its JSON size), kept up to date by whoever changes it. */
+  weight: number;
+  /** The turn running on this task, while one is. */
+  run: TaskRun | undefined;
+}
+
+export interface TaskQuery {
+  contextId?: string;
+  /** Only tasks in this state (undefined: any). */
+  state?: TaskState;
+  /** Only tasks whose status changed after this time (epoch ms). */
+  changedAfter?: number;
+  pageSize: number;
+  pageToken?: string;
+}
+
+export interface TaskPage {
+  records: TaskRecord[];
+  /** '' on the last page. */
+  nextPageToken: string;
+  totalSize: number;
+}
 
 const SEP = '\u0000';
 
-export class BoundedTaskStore implements TaskStore {
-  readonly #tasks: BoundedMap<Task>;
-  /**
-   * Each caller's live task keys, for the per-caller quota (counted across tenants, which a caller
-   * names freely) and so list() never walks other callers' tasks.
-   */
-  readonly #byOwner: OwnerIndex;
+export class TaskStore {
+  readonly #records: OwnedMap<TaskRecord>;
 
   constructor(limits: Partial<TaskStoreLimits> = {}, now?: () => number) {
-    const { maxTasks, maxAgeMs, maxChars, maxTasksPerOwner } = { ...DEFAULT_TASK_LIMITS, ...limits };
-    this.#tasks = new BoundedMap<Task>({
-      maxEntries: maxTasks,
-      maxAgeMs,
-      maxWeight: maxChars,
-      weigh: charactersIn,
+    this.#records = new OwnedMap<TaskRecord>({
+      limits: { ...DEFAULT_TASK_LIMITS, ...limits },
+      weigh: (record) => record.weight,
+      isPinned: (record) => record.run !== undefined,
       now,
-      onEvict: (key) => this.#byOwner.remove(ownerOfKey(key), key),
     });
-    this.#byOwner = new OwnerIndex(maxTasksPerOwner);
   }
 
   get size(): number {
-    return this.#tasks.size;
+    return this.#records.size;
   }
 
-  /** Characters of text held by all tasks. */
-  get chars(): number {
-    return this.#tasks.weight;
+  /** Weight held by all tasks. */
+  get weight(): number {
+    return this.#records.weight;
   }
 
-  async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
-    const task = this.#tasks.get(taskKey(context, taskId));
-    return task && copyTask(task);
+  get(scope: TaskScope, id: string): TaskRecord | undefined {
+    return this.#records.get(keyOf(scope, id));
   }
 
-  async save(task: Task, context: ServerCallContext): Promise<void> {
-    const key = taskKey(context, task.id);
-    this.#tasks.set(key, copyTask(task));
-    const evicted = this.#byOwner.add(context.user?.userName ?? '', key);
-    if (evicted !== undefined) this.#tasks.delete(evicted);
+  add(record: TaskRecord): void {
+    this.#records.set(record.owner, keyOf(record, record.task.id), record);
   }
 
-  async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
-    const scope = scopeOf(context);
-    const pageSize = params.pageSize ?? 50;
-    const after = params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined;
+  /** The record has changed (a turn ended, its weight grew): weigh it again and refresh its age. */
+  changed(record: TaskRecord): void {
+    this.#records.touch(keyOf(record, record.task.id));
+  }
 
-    const prefix = keyOf(scope, '');
-    const matching: Task[] = [];
-    for (const key of this.#byOwner.keysOf(context.user?.userName ?? '')) {
-      const task = key.startsWith(prefix) ? this.#tasks.get(key) : undefined;
-      if (!task) continue;
-      if (params.contextId && task.contextId !== params.contextId) continue;
-      if (params.status && task.status?.state !== params.status) continue; // 0 is "unspecified": no filter
-      if (after !== undefined && !(Date.parse(task.status?.timestamp ?? '') > after)) continue;
-      matching.push(task);
+  /** One scope's tasks, newest status first (ties by id), a page at a time. */
+  list(scope: TaskScope, query: TaskQuery): TaskPage {
+    const matching: TaskRecord[] = [];
+    for (const record of this.#records.valuesOf(scope.owner)) {
+      const { task } = record;
+      if (record.tenant !== scope.tenant) continue;
+      if (query.contextId && task.contextId !== query.contextId) continue;
+      if (query.state !== undefined && task.status?.state !== query.state) continue;
+      if (query.changedAfter !== undefined && !(Date.parse(task.status?.timestamp ?? '') > query.changedAfter)) continue;
+      matching.push(record);
     }
-    // Newest first; ties broken by id so pages are stable.
-    matching.sort((a, b) => compareDesc(timestampOf(a), timestampOf(b)) || compareDesc(a.id, b.id));
+    matching.sort((a, b) => compareDesc(timestampOf(a), timestampOf(b)) || compareDesc(a.task.id, b.task.id));
 
     let start = 0;
-    if (params.pageToken) {
-      const cursor = decodeCursor(params.pageToken);
-      const index = matching.findIndex((t) => timestampOf(t) === cursor.timestamp && t.id === cursor.id);
+    if (query.pageToken) {
+      const cursor = decodeCursor(query.pageToken);
+      const index = matching.findIndex((r) => timestampOf(r) === cursor.timestamp && r.task.id === cursor.id);
       start = index === -1 ? matching.length : index + 1;
     }
-    const page = matching.slice(start, start + pageSize);
-    const last = page.at(-1);
-    const hasMore = start + page.length < matching.length;
-    return {
-      tasks: page.map((task) => ({ ...copyTask(task), artifacts: params.includeArtifacts ? task.artifacts : [] })),
-      nextPageToken: hasMore && last ? encodeCursor(timestampOf(last), last.id) : '',
-      pageSize,
-      totalSize: matching.length,
-    };
+    const records = matching.slice(start, start + query.pageSize);
+    const last = records.at(-1);
+    const hasMore = start + records.length < matching.length;
+    return { records, nextPageToken: hasMore && last ? encodeCursor(timestampOf(last), last.task.id) : '', totalSize: matching.length };
   }
-
 }
 
-/** Who may see a task: the tenant and the authenticated caller (anonymous callers share one scope). */
-function scopeOf(context: ServerCallContext | undefined): string {
-  return `${context?.tenant ?? ''}${SEP}${context?.user?.userName ?? ''}`;
+/** The same id under another tenant or owner is another task. */
+function keyOf(scope: TaskScope, id: string): string {
+  return `${scope.owner}${SEP}${scope.tenant}${SEP}${id}`;
 }
 
-/** A task's key wherever per-task state is kept: the same id under another tenant or caller is another task. */
-export function taskKey(context: ServerCallContext | undefined, taskId: string): string {
-  return keyOf(scopeOf(context), taskId);
-}
-
-function keyOf(scope: string, taskId: string): string {
-  return `${scope}${SEP}${taskId}`;
-}
-
-/** The caller part of a key (tenant, caller, task id): neither a tenant nor a caller id holds SEP. */
-function ownerOfKey(key: string): string {
-  const start = key.indexOf(SEP) + 1;
-  return key.slice(start, key.indexOf(SEP, start));
-}
-
-function copyTask(task: Task): Task {
-  return {
-    ...task,
-    history: task.history ? [...task.history] : [],
-    artifacts: task.artifacts ? task.artifacts.map((artifact) => ({ ...artifact })) : [],
-  };
-}
-
-/** Roughly what a task costs to keep: the characters of its text. */
-function charactersIn(task: Task): number {
-  let chars = partCharacters(task.status?.message?.parts);
-  for (const message of task.history ?? []) chars += partCharacters(message.parts);
-  for (const artifact of task.artifacts ?? []) chars += partCharacters(artifact.parts);
-  return chars;
-}
-
-function partCharacters(parts: Task['history'][number]['parts'] | undefined): number {
-  let chars = 0;
-  for (const { content } of parts ?? []) {
-    if (content?.$case === 'text' || content?.$case === 'url' || content?.$case === 'raw') chars += content.value.length;
-    else if (content?.$case === 'data') chars += JSON.stringify(content.value ?? null).length;
-  }
-  return chars;
-}
-
-function timestampOf(task: Task): string {
-  return task.status?.timestamp ?? '';
+function timestampOf(record: TaskRecord): string {
+  return record.task.status?.timestamp ?? '';
 }
 
 function compareDesc(a: string, b: string): number {
@@ -167,6 +137,6 @@ function encodeCursor(timestamp: string, id: string): string {
 function decodeCursor(token: string): { timestamp: string; id: string } {
   const decoded = Buffer.from(token, 'base64url').toString('utf8');
   const bar = decoded.indexOf('|');
-  if (bar === -1) throw new RequestMalformedError('pageToken is not a token this server issued');
+  if (bar === -1) throw new RequestMalformedError('Invalid params: pageToken is not a token this server issued; send the nextPageToken of a previous page, or none.');
   return { timestamp: decoded.slice(0, bar), id: decoded.slice(bar + 1) };
 }

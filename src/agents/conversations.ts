@@ -1,76 +1,74 @@
 /**
- * Conversation memory for `--instance-scope connection`: the turns of each (caller, agent,
- * contextId). Bounded in count, characters and age overall; in messages and characters per
- * conversation (oldest messages go first); and in conversations per caller, so one caller cannot
- * push out everyone else's. Turns of one conversation run one at a time, so two messages sent at
+ * Conversation memory for `--instance-scope connection`: the turns of each (caller, tenant, agent,
+ * contextId). Bounded by the owned map's limits (count, weight and age overall, count and weight per
+ * caller, so one caller cannot push out another's) and per conversation in messages and characters
+ * (oldest messages go first). Turns of one conversation run one at a time, so two messages sent at
  * once to the same context both see a consistent history.
  */
-import { BoundedMap } from '../util/bounded-map.ts';
-import { OwnerIndex } from '../util/owner-index.ts';
-import type { ChatMessage } from './model.ts';
+import { OwnedMap, type OwnedMapLimits } from '../util/owned-map.ts';
+import type { ChatMessage } from './ports.ts';
 
-export interface ConversationLimits {
-  maxConversations: number;
-  maxAgeMs: number;
-  /** Characters all conversations may hold together. */
-  maxChars: number;
-  maxConversationsPerOwner: number;
-  /** Older messages are dropped first once a conversation holds this many, or this many characters. */
+export interface ConversationLimits extends OwnedMapLimits {
+  /** Older messages are dropped first once a conversation holds more than this many... */
   maxMessages: number;
+  /** ...or more than this many characters. */
   maxCharsPerConversation: number;
 }
 
 export const DEFAULT_CONVERSATION_LIMITS: ConversationLimits = {
-  maxConversations: 5_000,
+  maxEntries: 5_000,
+  maxWeight: 32 * 1024 * 1024,
   maxAgeMs: 60 * 60 * 1000,
-  maxChars: 20_000_000,
-  maxConversationsPerOwner: 200,
+  maxEntriesPerOwner: 200,
+  maxWeightPerOwner: 4 * 1024 * 1024,
   maxMessages: 40,
-  maxCharsPerConversation: 200_000,
+  maxCharsPerConversation: 256 * 1024,
 };
 
+/** Where a conversation lives: whose it is, and under which tenant, agent and context. */
+export interface ConversationAddress {
+  owner: string;
+  tenant: string;
+  agent: string;
+  contextId: string;
+}
+
+/** What a message costs to keep beyond its text: its object and its place in the array. */
+const MESSAGE_OVERHEAD = 64;
 const SEP = '\u0000';
 
 export class Conversations {
-  readonly #turns: BoundedMap<readonly ChatMessage[]>;
-  readonly #owners: OwnerIndex;
+  readonly #turns: OwnedMap<readonly ChatMessage[]>;
   readonly #limits: ConversationLimits;
   readonly #queues = new Map<string, Promise<void>>();
 
   constructor(limits: Partial<ConversationLimits> = {}) {
     this.#limits = { ...DEFAULT_CONVERSATION_LIMITS, ...limits };
-    this.#owners = new OwnerIndex(this.#limits.maxConversationsPerOwner);
-    this.#turns = new BoundedMap({
-      maxEntries: this.#limits.maxConversations,
-      maxAgeMs: this.#limits.maxAgeMs,
-      maxWeight: this.#limits.maxChars,
-      weigh: characters,
-      onEvict: (key) => this.#owners.remove(ownerOf(key), key),
-    });
+    this.#turns = new OwnedMap({ limits: this.#limits, weigh: weightOf });
   }
 
-  static key(owner: string, agent: string, contextId: string): string {
-    return `${owner}${SEP}${agent}${SEP}${contextId}`;
+  /** Weight held by all conversations. */
+  get weight(): number {
+    return this.#turns.weight;
   }
 
-  history(key: string): readonly ChatMessage[] {
-    return this.#turns.get(key) ?? [];
+  history(address: ConversationAddress): readonly ChatMessage[] {
+    return this.#turns.get(keyOf(address)) ?? [];
   }
 
-  record(key: string, ...messages: ChatMessage[]): void {
-    const turns = [...this.history(key), ...messages].slice(-this.#limits.maxMessages);
+  record(address: ConversationAddress, ...messages: ChatMessage[]): void {
+    const turns = [...this.history(address), ...messages].slice(-this.#limits.maxMessages);
     let chars = characters(turns);
     while (turns.length > messages.length && chars > this.#limits.maxCharsPerConversation) chars -= turns.shift()!.content.length;
-    this.#turns.set(key, turns);
-    const evicted = this.#owners.add(ownerOf(key), key);
-    if (evicted !== undefined) this.#turns.delete(evicted);
+    this.#turns.set(address.owner, keyOf(address), turns);
   }
 
   /**
    * Waits until every earlier turn of the conversation has finished, then returns the function that
    * lets the next one start. Turns that give up while waiting (aborted) still keep the order.
    */
-  async acquire(key: string, signal: AbortSignal): Promise<() => void> {
+  async acquire(address: ConversationAddress, signal: AbortSignal): Promise<() => void> {
+    const key = keyOf(address);
     const previous = this.#queues.get(key);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -91,6 +89,10 @@ export class Conversations {
   }
 }
 
+function keyOf({ owner, tenant, agent, contextId }: ConversationAddress): string {
+  return `${owner}${SEP}${tenant}${SEP}${agent}${SEP}${contextId}`;
+}
+
 function waitUnlessAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
@@ -103,10 +105,15 @@ function waitUnlessAborted(promise: Promise<void>, signal: AbortSignal): Promise
   });
 }
 
-function ownerOf(key: string): string {
-  return key.slice(0, key.indexOf(SEP));
-}
-
 function characters(messages: readonly ChatMessage[]): number {
   return messages.reduce((sum, message) => sum + message.content.length, 0);
+}
+
+function weightOf(messages: readonly ChatMessage[]): number {
+  let weight = 0;
+  for (const message of messages) {
+    weight += MESSAGE_OVERHEAD + message.content.length;
+    if (message.role === 'assistant') for (const call of message.toolCalls ?? []) weight += call.arguments.length + call.name.length;
+  }
+  return weight;
 }

@@ -3,78 +3,81 @@
  * instruction, the conversation so far and the new message; offers the agent's MCP tools to the
  * model; runs the calls it asks for and feeds the results back, until it answers or its tool rounds
  * (`request_params.max_iterations`) are spent, when it must answer without tools. Records the turn
- * when it completes. Knows nothing about A2A or HTTP.
+ * when it completes.
+ *
+ * It reports as it goes through a sink (answer text, and progress a person watching would want to
+ * see) rather than by yielding: a push costs nothing per event, where each yield of an async
+ * generator costs every event a promise round trip. Knows nothing about A2A, HTTP or Hugging Face:
+ * models and tool sessions come in through the ports.
  */
-import { defaultAgentOf, type AgentSpec } from './card-file.ts';
-import { Conversations } from './conversations.ts';
-import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from './model.ts';
-import { McpSession, type McpLimits, type ToolListings } from '../hf/mcp.ts';
+import type { Caller } from '../auth/caller.ts';
+import { SECRET_NAME } from '../auth/credentials.ts';
 import { redact } from '../util/redact.ts';
+import type { AgentSet, AgentSpec } from './agent-set.ts';
+import type { Conversations } from './conversations.ts';
+import type { ChatMessage, ChatModel, ToolCall, ToolSessionFactory, ToolSpec } from './ports.ts';
 
 export interface Turn {
   agent: AgentSpec;
-  /** Who the conversation belongs to (the caller's identity). */
-  owner: string;
+  /** Who the turn works for: owns the conversation, and lends its credential to every call. */
+  caller: Caller;
+  /** The tenant and context the conversation lives under. */
+  tenant: string;
   contextId: string;
   text: string;
-  /** The credential the model and tool calls use. */
-  token: string | undefined;
   signal: AbortSignal;
 }
 
-/** What a turn reports as it goes: answer text, and progress a person watching would want to see. */
-export type TurnEvent = { type: 'text'; text: string } | { type: 'progress'; text: string };
+/** Where a turn reports: answer text as it streams, and progress (a tool starting or ending). */
+export interface TurnSink {
+  text(delta: string): void;
+  progress(text: string): void;
+}
 
-export interface RunnerOptions {
+export interface RunnerParts {
+  agents: AgentSet;
+  /** The model each agent runs on. */
+  modelFor: (agent: AgentSpec) => ChatModel;
+  /** Opens a turn's MCP tools as its caller. */
+  openTools: ToolSessionFactory;
   /** Undefined in `request` scope, where every message stands alone. */
   conversations: Conversations | undefined;
-  hubUrl: string;
-  listings: ToolListings;
-  mcpLimits?: Partial<McpLimits>;
-  mcpFetch?: typeof fetch;
 }
 
 const LAST_ROUND = 'You have made every tool call allowed for this message. Answer now, from what you already have.';
 
 export class AgentRunner {
-  readonly agents: readonly AgentSpec[];
-  readonly defaultAgent: AgentSpec;
+  readonly agents: AgentSet;
   readonly #models: ReadonlyMap<string, ChatModel>;
-  readonly #options: RunnerOptions;
+  readonly #openTools: ToolSessionFactory;
+  readonly #conversations: Conversations | undefined;
 
-  constructor(agents: readonly AgentSpec[], modelFor: (agent: AgentSpec) => ChatModel, options: RunnerOptions) {
+  constructor({ agents, modelFor, openTools, conversations }: RunnerParts) {
     this.agents = agents;
-    this.defaultAgent = defaultAgentOf(agents);
-    this.#models = new Map(agents.map((agent) => [agent.name, modelFor(agent)]));
-    this.#options = options;
+    this.#models = new Map(agents.all.map((agent) => [agent.name, modelFor(agent)]));
+    this.#openTools = openTools;
+    this.#conversations = conversations;
   }
 
-  /** The agent a message names, the default one when it names none, undefined for an unknown name. */
-  select(name: string | undefined): AgentSpec | undefined {
-    return name === undefined ? this.defaultAgent : this.agents.find((agent) => agent.name === name);
-  }
-
-  async *run(turn: Turn): AsyncGenerator<TurnEvent, void, undefined> {
-    const { agent, signal, token } = turn;
-    const conversations = agent.useHistory ? this.#options.conversations : undefined;
-    const key = Conversations.key(turn.owner, agent.name, turn.contextId);
-    const release = await conversations?.acquire(key, signal);
-    const tools =
-      agent.mcpServers.length > 0
-        ? new McpSession(agent.mcpServers, { hubUrl: this.#options.hubUrl, token, owner: turn.owner, listings: this.#options.listings, limits: this.#options.mcpLimits, fetch: this.#options.mcpFetch })
-        : undefined;
+  /** Runs the turn to its end; throws AgentError, or the signal's reason once it is aborted. */
+  async run(turn: Turn, sink: TurnSink): Promise<void> {
+    const { agent, caller, signal } = turn;
+    const conversations = agent.useHistory ? this.#conversations : undefined;
+    const address = { owner: caller.id, tenant: turn.tenant, agent: agent.name, contextId: turn.contextId };
+    const release = await conversations?.acquire(address, signal);
+    const tools = agent.mcpServers.length > 0 ? this.#openTools(agent.mcpServers, caller) : undefined;
     try {
       let offered: ToolSpec[] = [];
       if (tools) {
         const listed = await tools.listTools(signal);
         offered = listed.tools;
-        for (const problem of listed.problems) yield { type: 'progress', text: problem };
+        for (const problem of listed.problems) sink.progress(problem);
       }
 
       const user: ChatMessage = { role: 'user', content: turn.text };
       const messages: ChatMessage[] = [
         ...(agent.instruction ? [{ role: 'system' as const, content: agent.instruction }] : []),
-        ...(conversations?.history(key) ?? []),
+        ...(conversations?.history(address) ?? []),
         user,
       ];
       const model = this.#models.get(agent.name)!;
@@ -85,18 +88,19 @@ export class AgentRunner {
         if (lastRound && offered.length > 0) messages.push({ role: 'user', content: LAST_ROUND });
         let text = '';
         const calls: ToolCall[] = [];
-        for await (const event of model.stream({ messages, tools: lastRound ? [] : offered, temperature: agent.temperature, maxTokens: agent.maxTokens, signal, token })) {
-          if (event.type === 'text') {
-            // Text from an earlier round (before a tool call) and this one are separate paragraphs.
-            if (!text && answer && !/\s$/.test(answer)) {
-              answer += '\n\n';
-              yield { type: 'text', text: '\n\n' };
-            }
-            text += event.text;
-            yield event;
-          } else {
+        const request = { messages, tools: lastRound ? [] : offered, temperature: agent.temperature, maxTokens: agent.maxTokens, signal, credential: caller.credential };
+        for await (const event of model.stream(request)) {
+          if (event.type === 'tool_call') {
             calls.push(event.call);
+            continue;
           }
+          // Text from an earlier round (before a tool call) and this one are separate paragraphs.
+          if (!text && answer && !/\s$/.test(answer)) {
+            answer += '\n\n';
+            sink.text('\n\n');
+          }
+          text += event.text;
+          sink.text(event.text);
         }
         answer += text;
         if (calls.length === 0 || lastRound || !tools) break;
@@ -105,13 +109,14 @@ export class AgentRunner {
         for (const call of calls) {
           const where = tools.describe(call.name);
           const label = where ? `${where.server}/${where.tool}` : call.name;
-          yield { type: 'progress', text: `Calling ${label}${summarize(call.arguments)}` };
+          sink.progress(`Calling ${label}${summarize(call.arguments)}`);
           const outcome = await tools.call(call.name, call.arguments, signal);
-          yield { type: 'progress', text: outcome.ok ? `${label} returned ${outcome.text.length} characters` : `${label} failed: ${clip(outcome.text, 300)}` };
-          messages.push({ role: 'tool', toolCallId: call.id, content: outcome.text });
+          const result = boundForModel(outcome.text, caller);
+          sink.progress(outcome.ok ? `${label} returned ${result.length} characters` : `${label} failed: ${clip(result, 300)}`);
+          messages.push({ role: 'tool', toolCallId: call.id, content: result });
         }
       }
-      conversations?.record(key, user, { role: 'assistant', content: answer });
+      conversations?.record(address, user, { role: 'assistant', content: answer });
     } finally {
       await tools?.close();
       release?.();
@@ -119,9 +124,19 @@ export class AgentRunner {
   }
 }
 
-const SECRET_KEY = /token|secret|passw|authori[sz]ation|api[-_]?key|credential|cookie/i;
+/**
+ * A tool result is text bound for the model: a server that echoes the request it got (headers
+ * included) must not put the caller's token into the prompt, and from there into the answer.
+ */
+function boundForModel(text: string, caller: Caller): string {
+  return redact(caller.credential ? caller.credential.scrub(text) : text);
+}
 
-/** A short, secret-free view of a tool call's arguments for progress messages. */
+/**
+ * A short view of a tool call's arguments for progress messages, with secret-named values hidden.
+ * Values are redacted before they are clipped: a clip can cut a secret below the length its
+ * pattern needs to be recognised later.
+ */
 function summarize(argumentsJson: string): string {
   let args: unknown;
   try {
@@ -130,8 +145,8 @@ function summarize(argumentsJson: string): string {
     return ' (arguments are not valid JSON)';
   }
   if (typeof args !== 'object' || args === null) return '';
-  const shown = Object.entries(args).map(([name, value]) => `${name}: ${SECRET_KEY.test(name) ? '[redacted]' : clip(JSON.stringify(value) ?? '', 60)}`);
-  return shown.length ? ` (${clip(redact(shown.join(', ')), 240)})` : '';
+  const shown = Object.entries(args).map(([name, value]) => `${name}: ${SECRET_NAME.test(name) ? '[redacted]' : clip(redact(JSON.stringify(value) ?? ''), 60)}`);
+  return shown.length ? ` (${clip(shown.join(', '), 240)})` : '';
 }
 
 function clip(text: string, max: number): string {

@@ -1,12 +1,12 @@
 /**
  * The caller on whose behalf work runs: who they are, and the credential their work uses.
  *
- * A Caller rides in the SDK's ServerCallContext (as its `user`) from the HTTP edge down to every
- * outbound call, so the credential travels with the work it started and never through module
- * state. The token is a private field: it is not enumerable, so it cannot leak through
- * JSON.stringify, a structured clone or a debug print of the context.
+ * One Caller is made per request by the auth middleware and rides in the request's context object
+ * (the SDK's ServerCallContext, as its `user`) from the HTTP edge down to every outbound call, so a
+ * credential travels with the work it started and never through module state.
  */
 import type { User } from '@a2a-js/sdk/server';
+import type { Credential } from './credentials.ts';
 
 /** Who a verified caller is, as the Hub describes them. */
 export interface CallerProfile {
@@ -16,33 +16,34 @@ export interface CallerProfile {
   orgs: readonly string[];
 }
 
-export class Caller implements User {
-  readonly #token: string | undefined;
-
-  constructor(
-    /** Stable identity that owns tasks and conversations; '' for anonymous callers. */
-    readonly userName: string,
-    token: string | undefined,
-    readonly isAuthenticated: boolean,
-    /** Undefined for anonymous callers. */
-    readonly profile?: CallerProfile,
-  ) {
-    this.#token = token;
-  }
-
-  /** The credential outbound calls made for this caller carry. */
-  get token(): string | undefined {
-    return this.#token;
-  }
-
-  toJSON(): { userName: string; profile: CallerProfile | undefined } {
-    return { userName: this.userName, profile: this.profile };
-  }
+export interface CallerInit {
+  /** Stable identity that owns tasks and conversations; '' for anonymous callers. */
+  id: string;
+  /** What outbound calls made for this caller carry; undefined when there is nothing to carry. */
+  credential: Credential | undefined;
+  /** True when an inbound scheme verified who this is. */
+  authenticated: boolean;
+  /** Undefined for anonymous callers. */
+  profile?: CallerProfile;
 }
 
-/** Callers while inbound auth is off: anonymous, and their work uses the server's own token. */
-export function anonymousCaller(serverToken: string | undefined): Caller {
-  return new Caller('', serverToken, false);
+export class Caller implements User {
+  readonly id: string;
+  readonly credential: Credential | undefined;
+  readonly isAuthenticated: boolean;
+  readonly profile: CallerProfile | undefined;
+
+  constructor(init: CallerInit) {
+    this.id = init.id;
+    this.credential = init.credential;
+    this.isAuthenticated = init.authenticated;
+    this.profile = init.profile;
+  }
+
+  /** The SDK's name for the identity that owns tasks. */
+  get userName(): string {
+    return this.id;
+  }
 }
 
 /** Hono environment of every route behind the auth middleware: the caller is always set. */

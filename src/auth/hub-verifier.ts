@@ -12,6 +12,7 @@
 import { hash } from 'node:crypto';
 import { BoundedMap } from '../util/bounded-map.ts';
 import type { CallerProfile } from './caller.ts';
+import { HF_TOKEN_SHAPE } from './credentials.ts';
 
 export interface HubIdentity {
   /** The account's stable id (survives renames); the name when the Hub gives no id. */
@@ -53,9 +54,6 @@ export interface HubVerifierOptions {
   now?: () => number;
 }
 
-/** User access tokens (`hf_...`) and OAuth access tokens (`hf_oauth_...`). */
-const TOKEN_SHAPE = /^hf_[A-Za-z0-9_]{8,250}$/;
-
 export class HubTokenVerifier {
   readonly #whoamiUrl: string;
   readonly #timeoutMs: number;
@@ -85,7 +83,7 @@ export class HubTokenVerifier {
 
   /** The identity behind `token`; throws TokenRejected or HubUnavailable. */
   async verify(token: string): Promise<HubIdentity> {
-    if (!TOKEN_SHAPE.test(token)) throw new TokenRejected('it is not shaped like a Hugging Face token');
+    if (!HF_TOKEN_SHAPE.test(token)) throw new TokenRejected('it is not shaped like a Hugging Face token');
     const known = this.cached(token);
     if (known) return known;
     const key = keyOf(token);

@@ -7,6 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { presentedToken } from './bearer.ts';
 import { Caller, type CallerEnv } from './caller.ts';
+import { AUTHORIZATION, Credential, HOW_TO_SEND_A_TOKEN, X_HF_AUTHORIZATION } from './credentials.ts';
 import { HubUnavailable, missingScopes, TokenRejected, type HubIdentity, type HubTokenVerifier } from './hub-verifier.ts';
 import { describeError, log } from '../util/log.ts';
 
@@ -17,17 +18,13 @@ export interface RequireHfTokenOptions {
   scopes: readonly string[];
 }
 
-const HOW_TO =
-  'Send your Hugging Face token as "Authorization: Bearer <token>". Create one at https://huggingface.co/settings/tokens ' +
-  '(a fine-grained token needs "Make calls to Inference Providers"), or log in with OAuth as described by the resource metadata.';
-
 export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: RequireHfTokenOptions): MiddlewareHandler<CallerEnv> {
   const challengeTail = `resource_metadata="${resourceMetadataUrl}", scope="${scopes.join(' ')}"`;
 
-  return async (c, next) => {
+  return async function hfTokenRequired(c, next) {
     // `X-HF-Authorization` is read only when `Authorization` is absent.
-    const authorization = c.req.header('authorization');
-    const presented = presentedToken(authorization, authorization === undefined ? c.req.header('x-hf-authorization') : undefined);
+    const authorization = c.req.header(AUTHORIZATION);
+    const presented = presentedToken(authorization, authorization === undefined ? c.req.header(X_HF_AUTHORIZATION) : undefined);
     if (presented.kind === 'missing') return refuse(c, challengeTail, 401, 'invalid_token', 'This endpoint needs a Hugging Face token');
     if (presented.kind === 'malformed') return refuse(c, challengeTail, 401, 'invalid_request', `The credential was refused: ${presented.reason}`);
 
@@ -39,7 +36,19 @@ export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: Requir
     if (lacking.length > 0) {
       return refuse(c, challengeTail, 403, 'insufficient_scope', `This token lacks the permission this server needs (${lacking.join(', ')})`);
     }
-    c.set('caller', new Caller(identity.id, presented.token, true, identity.profile));
+    c.set('caller', new Caller({ id: identity.id, credential: new Credential(presented.token, 'caller'), authenticated: true, profile: identity.profile }));
+    await next();
+  };
+}
+
+/**
+ * Inbound auth off: every caller is the same anonymous one, and its work runs on the server's own
+ * token, if it has one.
+ */
+export function anonymousCallers(serverToken: string | undefined): MiddlewareHandler<CallerEnv> {
+  const caller = new Caller({ id: '', credential: serverToken ? new Credential(serverToken, 'server') : undefined, authenticated: false });
+  return async function anonymous(c, next) {
+    c.set('caller', caller);
     await next();
   };
 }
@@ -48,7 +57,7 @@ export function requireHfToken({ verifier, resourceMetadataUrl, scopes }: Requir
 function refuse(c: Context, challengeTail: string, status: 401 | 403, error: string, message: string): Response {
   c.header('WWW-Authenticate', `Bearer realm="huggingface", error="${error}", error_description=${quoted(message)}, ${challengeTail}`);
   c.header('Cache-Control', 'no-store');
-  return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: `${message}. ${HOW_TO}` } }, status);
+  return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: `${message}. ${HOW_TO_SEND_A_TOKEN}` } }, status);
 }
 
 /** An HTTP quoted-string: the message may itself quote something ("Bearer <token>"). */

@@ -11,11 +11,12 @@
  * sent. A caller that asks for `redirect: 'manual'` (the MCP SDK does, and follows same-origin hops
  * itself) gets every 3xx back; `redirect: 'error'` makes one an error.
  */
-import { forwardedHeaders } from './host-policy.ts';
+import type { Credential } from '../auth/credentials.ts';
+import { forwardedHeaders } from '../auth/host-policy.ts';
 
 export interface CallerFetchOptions {
-  /** The caller's token; undefined sends no token anywhere. */
-  token: string | undefined;
+  /** The caller's credential; undefined sends no token anywhere. */
+  credential: Credential | undefined;
   hubUrl: string;
   /** The fetch underneath (the global one unless a test routes hosts elsewhere). */
   fetch?: typeof fetch;
@@ -24,7 +25,7 @@ export interface CallerFetchOptions {
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-export function callerFetch({ token, hubUrl, fetch: send = fetch }: CallerFetchOptions): typeof fetch {
+export function callerFetch({ credential, hubUrl, fetch: send = fetch }: CallerFetchOptions): typeof fetch {
   return async (input, init) => {
     const request = new Request(input, init);
     let url = request.url;
@@ -37,7 +38,7 @@ export function callerFetch({ token, hubUrl, fetch: send = fetch }: CallerFetchO
       const response = await send(url, {
         method,
         body,
-        headers: forwardedHeaders(url, hubUrl, token, explicit),
+        headers: forwardedHeaders(url, hubUrl, credential, explicit),
         signal: request.signal,
         redirect: 'manual',
       });

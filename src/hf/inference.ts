@@ -3,12 +3,11 @@
  *
  * The client's own retry is off (it retries 503 without a bound); this module owns a short, bounded
  * retry with backoff for 429 and 503 before the first token, and an idle timeout that aborts a call
- * that stops sending. Every failure becomes a ModelError whose message says what happened and what
- * to do, and never contains the token.
+ * that stops sending. Every failure becomes an AgentError whose message says what happened and what
+ * to do (the request handler redacts it where it becomes a task's status message).
  */
 import { InferenceClient, InferenceClientProviderApiError } from '@huggingface/inference';
-import { ModelError, type ChatMessage, type ChatModel, type ModelRequest, type ToolSpec } from '../agents/model.ts';
-import { redact } from '../util/redact.ts';
+import { AgentError, type ChatMessage, type ChatModel, type ModelRequest, type ToolSpec } from '../agents/ports.ts';
 
 export interface RouterModelOptions {
   /** Base URL of the OpenAI-compatible router, e.g. https://router.huggingface.co */
@@ -34,9 +33,9 @@ export function routerModel(options: RouterModelOptions): ChatModel {
 
   return {
     async *stream(request: ModelRequest) {
-      if (!request.token) throw new ModelError(NO_TOKEN_MESSAGE);
+      if (!request.credential) throw new AgentError('failed', NO_TOKEN_MESSAGE);
       // One client per call: the token lives only as long as this call.
-      const client = new InferenceClient(request.token, { endpointUrl });
+      const client = new InferenceClient(request.credential.reveal(), { endpointUrl });
 
       for (let attempt = 1; ; attempt++) {
         const idle = new IdleTimer(idleTimeoutMs, request.signal);
@@ -123,42 +122,42 @@ interface FailureContext {
 }
 
 /** Turns any failure of a model call into words a caller can act on. */
-function explain(error: unknown, { modelId, status, attempt, started, timedOut, idleTimeoutMs }: FailureContext): ModelError {
-  if (error instanceof ModelError) return error;
+function explain(error: unknown, { modelId, status, attempt, started, timedOut, idleTimeoutMs }: FailureContext): AgentError {
+  if (error instanceof AgentError) return error;
   if (timedOut) {
-    return new ModelError(`${modelId} sent nothing for ${duration(idleTimeoutMs)}, so the call was stopped. The provider may be overloaded; try again or choose another provider.`);
+    return new AgentError('failed', `${modelId} sent nothing for ${duration(idleTimeoutMs)}, so the call was stopped. The provider may be overloaded; try again or choose another provider.`);
   }
   // The connection was lost after the answer had begun: the router was reached, the stream was cut.
   if (status === undefined && started) return brokeOff(modelId);
   // The router accepted the call (2xx) and the provider then reported an error inside the stream.
   if (status !== undefined && status < 400) {
     const detail = upstreamMessage(error).replace(/^an occurred while streaming the response:\s*/, '');
-    return new ModelError(`The provider serving ${modelId} failed while answering: ${redact(detail)}. Try again, or pick another provider in the agent card (for example ":fastest").`);
+    return new AgentError('failed', `The provider serving ${modelId} failed while answering: ${detail}. Try again, or pick another provider in the agent card (for example ":fastest").`);
   }
   const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
   switch (status) {
     case undefined:
-      return new ModelError(`Could not reach the inference router for ${modelId}: ${redact(rootCause(error))}. Try again in a moment.`);
+      return new AgentError('failed', `Could not reach the inference router for ${modelId}: ${rootCause(error)}. Try again in a moment.`);
     case 401:
-      return new ModelError('Hugging Face rejected the token used for this call (401). Check that it is valid and has the "Make calls to Inference Providers" permission.');
+      return new AgentError('failed', 'Hugging Face rejected the token used for this call (401). Check that it is valid and has the "Make calls to Inference Providers" permission.');
     case 402:
-      return new ModelError('The Hugging Face account behind this token has no Inference Providers credit left (402). Add credit or a billing method at https://huggingface.co/settings/billing.');
+      return new AgentError('failed', 'The Hugging Face account behind this token has no Inference Providers credit left (402). Add credit or a billing method at https://huggingface.co/settings/billing.');
     case 403:
-      return new ModelError(`This token may not use ${modelId} (403). Check the token's permissions and that the model's terms have been accepted on its Hub page.`);
+      return new AgentError('failed', `This token may not use ${modelId} (403). Check the token's permissions and that the model's terms have been accepted on its Hub page.`);
     case 404:
-      return new ModelError(`The inference router does not serve ${modelId} (404). Check the model name and provider in the agent card.`);
+      return new AgentError('failed', `The inference router does not serve ${modelId} (404). Check the model name and provider in the agent card.`);
     case 429:
-      return new ModelError(`Inference Providers is rate-limiting this account (429)${tries}. Wait a minute and try again.`);
+      return new AgentError('failed', `Inference Providers is rate-limiting this account (429)${tries}. Wait a minute and try again.`);
     default:
       if (status >= 500) {
-        return new ModelError(`The provider serving ${modelId} failed (HTTP ${status})${tries}. Try again later, or pick another provider in the agent card (for example ":fastest").`);
+        return new AgentError('failed', `The provider serving ${modelId} failed (HTTP ${status})${tries}. Try again later, or pick another provider in the agent card (for example ":fastest").`);
       }
-      return new ModelError(`The inference router refused the request for ${modelId} (HTTP ${status}): ${redact(upstreamMessage(error))}`);
+      return new AgentError('failed', `The inference router refused the request for ${modelId} (HTTP ${status}): ${upstreamMessage(error)}`);
   }
 }
 
-function brokeOff(modelId: string): ModelError {
-  return new ModelError(`The answer from ${modelId} broke off before the model finished. Try again.`);
+function brokeOff(modelId: string): AgentError {
+  return new AgentError('failed', `The answer from ${modelId} broke off before the model finished. Try again.`);
 }
 
 /** 300 -> "300 ms", 120000 -> "120 s", 1500 -> "1.5 s". */

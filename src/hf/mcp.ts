@@ -1,5 +1,6 @@
 /**
- * MCP tools for one agent turn, called as the caller.
+ * MCP tools for one agent turn, called as the caller: the agent loop's ToolSession port over the
+ * MCP SDK's Streamable HTTP client.
  *
  * A McpSession belongs to exactly one turn of one caller: its connections carry that caller's token
  * (under the host policy) and are closed when the turn ends, so no connection made with one
@@ -11,10 +12,10 @@ import { createHash } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
-import type { McpServerSpec } from '../agents/card-file.ts';
-import type { ToolSpec } from '../agents/model.ts';
+import type { McpServerSpec } from '../agents/agent-set.ts';
+import { AgentError, type ToolOutcome, type ToolSession, type ToolSessionFactory, type ToolSpec } from '../agents/ports.ts';
+import type { Caller } from '../auth/caller.ts';
 import { BoundedMap } from '../util/bounded-map.ts';
-import { redact } from '../util/redact.ts';
 import { callerFetch } from './caller-fetch.ts';
 
 export interface McpLimits {
@@ -49,23 +50,16 @@ export function toolListingCache(maxAgeMs = 60_000): ToolListings {
   return new BoundedMap<ListedTool[]>({ maxEntries: 2_000, maxAgeMs });
 }
 
-/** A forwarded server refused the caller's credential: the caller must bring another. */
-export class McpCredentialRefused extends Error {
-  override name = 'McpCredentialRefused';
-  constructor(
-    readonly server: string,
-    readonly host: string,
-    readonly status: number,
-    tokenSent: boolean,
-  ) {
-    super(
-      tokenSent
-        ? `The MCP server "${server}" (${host}) refused your Hugging Face token (HTTP ${status}). ` +
-            'Use a token that is valid and allowed to use this server (for the Hugging Face MCP server, any valid token with read access), then send the message again.'
-        : `The MCP server "${server}" (${host}) needs a Hugging Face token (HTTP ${status}), and none came with this message. ` +
-            'Call this agent with "Authorization: Bearer <your HF token>" (or set HF_TOKEN when the server runs without inbound auth).',
-    );
-  }
+/** A forwarded server refused the caller's credential: the caller must bring another, then send again. */
+function credentialRefused(server: string, host: string, status: number, tokenSent: boolean): AgentError {
+  return new AgentError(
+    'auth-required',
+    tokenSent
+      ? `The MCP server "${server}" (${host}) refused your Hugging Face token (HTTP ${status}). ` +
+          'Use a token that is valid and allowed to use this server (for the Hugging Face MCP server, any valid token with read access), then send the message again.'
+      : `The MCP server "${server}" (${host}) needs a Hugging Face token (HTTP ${status}), and none came with this message. ` +
+          'Call this agent with "Authorization: Bearer <your HF token>" (or set HF_TOKEN when the server runs without inbound auth).',
+  );
 }
 
 /**
@@ -74,22 +68,18 @@ export class McpCredentialRefused extends Error {
  */
 const schemaValidator = new AjvJsonSchemaValidator();
 
-export interface ToolOutcome {
-  ok: boolean;
-  /** What goes back to the model. */
-  text: string;
-}
-
-export interface SessionOptions {
+export interface McpOptions {
   hubUrl: string;
-  /** The caller's credential; forwarded only to servers whose card entry asks for it. */
-  token: string | undefined;
-  /** The caller's identity, for the listing cache key. */
-  owner: string;
   listings: ToolListings;
   limits?: Partial<McpLimits>;
   /** The fetch MCP requests go through (the global one unless a test routes hosts elsewhere). */
   fetch?: typeof fetch;
+}
+
+/** The agent loop's tool-session factory: each turn gets a session of its own, as its caller. */
+export function mcpTools(options: McpOptions): ToolSessionFactory {
+  const limits = { ...DEFAULT_MCP_LIMITS, ...options.limits };
+  return (servers, caller) => new McpSession(servers, caller, { ...options, limits });
 }
 
 interface OfferedTool extends ToolSpec {
@@ -97,17 +87,19 @@ interface OfferedTool extends ToolSpec {
   toolName: string;
 }
 
-export class McpSession {
+class McpSession implements ToolSession {
   readonly #servers: readonly McpServerSpec[];
-  readonly #options: SessionOptions;
+  readonly #caller: Caller;
+  readonly #options: McpOptions;
   readonly #limits: McpLimits;
   readonly #clients = new Map<string, Promise<Client>>();
   readonly #tools = new Map<string, OfferedTool>();
 
-  constructor(servers: readonly McpServerSpec[], options: SessionOptions) {
+  constructor(servers: readonly McpServerSpec[], caller: Caller, options: McpOptions & { limits: McpLimits }) {
     this.#servers = servers;
+    this.#caller = caller;
     this.#options = options;
-    this.#limits = { ...DEFAULT_MCP_LIMITS, ...options.limits };
+    this.#limits = options.limits;
   }
 
   /**
@@ -187,8 +179,8 @@ export class McpSession {
   }
 
   async #listing(server: McpServerSpec, signal: AbortSignal): Promise<ListedTool[]> {
-    // Everything that can change the answer is in the key: the server, the headers sent, the caller.
-    const key = `${this.#options.owner}\u0000${createHash('sha256').update(JSON.stringify([server.url, server.headers, this.#options.token ?? ''])).digest('base64url')}`;
+    // Everything that can change the answer is in the key: the caller, and the server with the headers it is sent.
+    const key = `${this.#caller.id}\u0000${serverKey(server)}`;
     const cached = this.#options.listings.get(key);
     if (cached) return cached;
     const client = await this.#client(server, signal);
@@ -210,7 +202,7 @@ export class McpSession {
   #client(server: McpServerSpec, signal: AbortSignal): Promise<Client> {
     let pending = this.#clients.get(server.name);
     if (!pending) {
-      const send = callerFetch({ token: server.forwardHfToken ? this.#options.token : undefined, hubUrl: this.#options.hubUrl, fetch: this.#options.fetch });
+      const send = callerFetch({ credential: server.forwardHfToken ? this.#caller.credential : undefined, hubUrl: this.#options.hubUrl, fetch: this.#options.fetch });
       const transport = new StreamableHTTPClientTransport(new URL(server.url), {
         requestInit: { headers: server.headers },
         fetch: sizeLimitedFetch(this.#limits.maxResponseBytes, send),
@@ -227,7 +219,7 @@ export class McpSession {
   #throwIfCredentialRefused(server: McpServerSpec, error: unknown): void {
     const status = error instanceof StreamableHTTPError ? error.code : undefined;
     if (server.forwardHfToken && (status === 401 || status === 403)) {
-      throw new McpCredentialRefused(server.name, new URL(server.url).host, status, this.#options.token !== undefined);
+      throw credentialRefused(server.name, new URL(server.url).host, status, this.#caller.credential !== undefined);
     }
   }
 
@@ -242,6 +234,15 @@ export class McpSession {
     const max = this.#limits.maxResultChars;
     return text.length <= max ? text : `${text.slice(0, max)}\n[truncated: ${text.length - max} more characters were left out]`;
   }
+}
+
+const serverKeys = new WeakMap<McpServerSpec, string>();
+
+/** A server's URL and headers, hashed once per agent card entry. */
+function serverKey(server: McpServerSpec): string {
+  let key = serverKeys.get(server);
+  if (!key) serverKeys.set(server, (key = createHash('sha256').update(JSON.stringify([server.url, server.headers])).digest('base64url')));
+  return key;
 }
 
 /** fetch for MCP requests that gives up on a response body larger than `maxBytes`. */
@@ -276,7 +277,7 @@ function resultText(result: Record<string, unknown>): string {
   return parts.join('\n');
 }
 
-/** Why an MCP request failed, in a few words and without any credential. */
+/** Why an MCP request failed, in a few words (redacted where it leaves: the model's prompt, a status message). */
 function reason(error: unknown): string {
   if (error instanceof StreamableHTTPError) return `it answered HTTP ${error.code}`;
   const name = (error as Error)?.name;
@@ -287,5 +288,5 @@ function reason(error: unknown): string {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     return `it could not be reached${cause ? ` (${cause})` : ''}`;
   }
-  return redact(message).slice(0, 200);
+  return message.slice(0, 200);
 }

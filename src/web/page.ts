@@ -2,26 +2,26 @@
  * The landing page at `/`: what this Space serves and how to call it. Rendered once at start-up
  * from the agent cards; it shows no token and runs no script.
  */
-import { defaultAgentOf, type AgentSpec } from '../agents/card-file.ts';
+import type { AgentSet } from '../agents/agent-set.ts';
 import { JSONRPC_PATH, REST_PATH } from '../a2a/card.ts';
 
 export interface PageInput {
   baseUrl: string;
-  agents: readonly AgentSpec[];
+  agents: AgentSet;
   authRequired: boolean;
 }
 
 export function renderLandingPage({ baseUrl, agents, authRequired }: PageInput): string {
-  const main = defaultAgentOf(agents);
+  const main = agents.default;
   const auth = authRequired ? `\n  -H "Authorization: Bearer $HF_TOKEN" \\` : '';
   const curl = `curl ${baseUrl}${JSONRPC_PATH} \\
   -H "Content-Type: application/json" \\
   -H "A2A-Version: 1.0" \\${auth}
   -d '{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"m1","role":"ROLE_USER","parts":[{"text":"Hello!"}]}}}'`;
 
-  const rows = agents
+  const rows = agents.all
     .map(
-      (agent) => `<tr><td><code>${esc(agent.name)}</code>${agent.isDefault ? ' <small>(default)</small>' : ''}</td>` +
+      (agent) => `<tr><td><code>${esc(agent.name)}</code>${agent === main ? ' <small>(default)</small>' : ''}</td>` +
         `<td>${esc(agent.description)}</td><td><code>${esc(agent.modelName)}</code></td></tr>`,
     )
     .join('\n');

@@ -1,6 +1,7 @@
 /**
- * Agent card files: `agents/*.md`, YAML front matter plus a Markdown body that is the instruction.
- * The fields are a subset of fast-agent's card format, so a card written for one works in the other.
+ * The set of agents this server serves, read from agent card files: `agents/*.md`, YAML front matter
+ * plus a Markdown body that is the instruction. The fields are a subset of fast-agent's card format,
+ * so a card written for one works in the other.
  *
  * Everything is checked at start-up: a bad file stops the server with an error that names the file
  * and the field, rather than failing later on a caller's request.
@@ -8,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { tokenHeaderFor } from '../hf/host-policy.ts';
+import { tokenHeaderFor } from '../auth/host-policy.ts';
 
 export type ModelSpec = { kind: 'passthrough' } | { kind: 'hf'; id: string };
 
@@ -26,7 +27,8 @@ export interface AgentSpec {
   model: ModelSpec;
   /** The model as written, for display. */
   modelName: string;
-  isDefault: boolean;
+  /** Marked `default: true` in its file (the set's default is AgentSet.default). */
+  markedDefault: boolean;
   useHistory: boolean;
   tags: string[];
   examples: string[];
@@ -70,8 +72,33 @@ const MCP_FIELDS = new Set(['name', 'target', 'headers', 'auth']);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const DEFAULT_MAX_ITERATIONS = 8;
 
+/** The agents, with the one that answers messages naming none worked out once. */
+export class AgentSet {
+  readonly all: readonly AgentSpec[];
+  /** The agent marked default, else the first file's. */
+  readonly default: AgentSpec;
+  readonly #byName: ReadonlyMap<string, AgentSpec>;
+
+  constructor(agents: readonly AgentSpec[]) {
+    if (agents.length === 0) throw new RangeError('an agent set needs at least one agent');
+    this.all = agents;
+    this.default = agents.find((agent) => agent.markedDefault) ?? agents[0]!;
+    this.#byName = new Map(agents.map((agent) => [agent.name, agent]));
+  }
+
+  /** The agent a message names, or the default one when it names none; undefined for an unknown name. */
+  select(name: string | undefined): AgentSpec | undefined {
+    return name === undefined ? this.default : this.#byName.get(name);
+  }
+
+  /** Every agent's name, for messages that list them. */
+  get names(): string {
+    return this.all.map((agent) => agent.name).join(', ');
+  }
+}
+
 /** Reads every `*.md` in `dir`, in name order, and checks the set as a whole. */
-export async function loadAgentCards(dir: string, options: LoadOptions): Promise<AgentSpec[]> {
+export async function loadAgentSet(dir: string, options: LoadOptions): Promise<AgentSet> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((name) => name.endsWith('.md')).sort();
@@ -92,13 +119,11 @@ export async function loadAgentCards(dir: string, options: LoadOptions): Promise
     if (other) throw new AgentCardError(agent.file, 'name', `"${agent.name}" is also the name of ${other}`);
     seen.set(agent.name, agent.file);
   }
-  const defaults = agents.filter((agent) => agent.isDefault);
+  const defaults = agents.filter((agent) => agent.markedDefault);
   if (defaults.length > 1) {
     throw new AgentCardError(defaults[1]!.file, 'default', `only one agent may be the default; ${defaults[0]!.file} already is`);
   }
-  // With no card marked default, the first card (by file name) answers messages that name no agent.
-  defaultAgentOf(agents).isDefault = true;
-  return agents;
+  return new AgentSet(agents);
 }
 
 export function parseAgentCard(file: string, text: string, options: LoadOptions): AgentSpec {
@@ -144,7 +169,7 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
     description: optionalString(fields.description, 'description', fail) ?? firstSentence(instruction) ?? `The ${name} agent.`,
     model: model!,
     modelName: modelName!,
-    isDefault: optionalBoolean(fields.default, 'default', fail) ?? false,
+    markedDefault: optionalBoolean(fields.default, 'default', fail) ?? false,
     useHistory: optionalBoolean(fields.use_history, 'use_history', fail) ?? true,
     tags: optionalStrings(fields.tags, 'tags', fail) ?? [],
     examples: optionalStrings(fields.examples, 'examples', fail) ?? [],
@@ -155,11 +180,6 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
     maxIterations: maxIterations ?? DEFAULT_MAX_ITERATIONS,
     file,
   };
-}
-
-/** The agent that answers messages naming none: the one marked default, else the first. */
-export function defaultAgentOf<T extends Pick<AgentSpec, 'isDefault'>>(agents: readonly T[]): T {
-  return agents.find((agent) => agent.isDefault) ?? agents[0]!;
 }
 
 /** `passthrough`, or `hf.<org>/<model>[:<provider|fastest|cheapest>]` for the HF inference router. */

@@ -4,10 +4,12 @@
  * A token goes only to hosts that own it: the Hub (`huggingface.co`, `hf.co`, and the configured
  * HF_ENDPOINT host) reads `Authorization`; Space apps (`*.hf.space`) get `X-HF-Authorization`,
  * which the Spaces proxy reads and strips so the token never reaches the app's own code. Every
- * other host gets nothing. Matching is on the parsed hostname, exactly, so look-alikes such as
- * `huggingface.co.evil.com`, `evil.com/huggingface.co` or `huggingface.co@evil.com` do not match.
- * Plain http is allowed only to loopback (local runs and tests).
+ * other host gets nothing. Matching is on the parsed hostname and port, exactly, so look-alikes such
+ * as `huggingface.co.evil.com`, `evil.com/huggingface.co`, `huggingface.co@evil.com` or
+ * `huggingface.co:8443` (another service on the same name) do not match. Plain http is allowed only
+ * to loopback (local runs and tests).
  */
+import type { Credential } from './credentials.ts';
 
 export type TokenHeader = 'authorization' | 'x-hf-authorization';
 
@@ -19,29 +21,34 @@ export function tokenHeaderFor(target: string | URL, hubUrl: string): TokenHeade
   const url = parse(target);
   if (!url || url.username || url.password) return undefined;
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
-  const hubHost = parse(hubUrl)?.hostname.toLowerCase();
+  const hub = parse(hubUrl);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(host))) return undefined;
-  if (HUB_HOSTS.has(host) || host === hubHost) return 'authorization';
+  // The configured Hub counts with its own port only; a loopback Hub (local stand-ins, tests) with
+  // any loopback port, since such setups run each service on a port of its own on one machine.
+  if (hub && host === hub.hostname.toLowerCase() && (url.port === hub.port || isLoopback(host))) return 'authorization';
+  // The public names count on the default https port only: another port is another service.
+  if (url.port !== '') return undefined;
+  if (HUB_HOSTS.has(host)) return 'authorization';
   if (host.endsWith(SPACE_SUFFIX) && host.length > SPACE_SUFFIX.length && !host.slice(0, -SPACE_SUFFIX.length).includes('..')) {
     return 'x-hf-authorization';
   }
   return undefined;
 }
 
-/** Headers that carry `token` to `target` under the policy; explicit headers always win. */
+/** Headers that carry `credential` to `target` under the policy; explicit headers always win. */
 export function forwardedHeaders(
   target: string | URL,
   hubUrl: string,
-  token: string | undefined,
+  credential: Credential | undefined,
   explicit: Record<string, string> = {},
 ): Record<string, string> {
   const headers: Record<string, string> = { ...explicit };
-  const header = token ? tokenHeaderFor(target, hubUrl) : undefined;
-  if (!header || !token) return headers;
+  const header = credential ? tokenHeaderFor(target, hubUrl) : undefined;
+  if (!header || !credential) return headers;
   const explicitNames = new Set(Object.keys(explicit).map((name) => name.toLowerCase()));
   // A card that sets either credential header explicitly has chosen its credential.
   if (explicitNames.has('authorization') || explicitNames.has('x-hf-authorization')) return headers;
-  headers[header === 'authorization' ? 'Authorization' : 'X-HF-Authorization'] = `Bearer ${token}`;
+  headers[header === 'authorization' ? 'Authorization' : 'X-HF-Authorization'] = `Bearer ${credential.reveal()}`;
   return headers;
 }
 

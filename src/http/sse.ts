@@ -1,14 +1,13 @@
 /**
  * Server-Sent Events for both bindings: one JSON object per `data:` line.
  *
- * The first event is read before the response starts, so a request that fails at once gets a
- * normal error response with a proper status instead of a 200 stream holding one error.
+ * The first event is read before the response starts, so a request that fails at once gets the
+ * binding's normal error response instead of a 200 stream holding one error.
  *
- * After that the SDK's stream is read as fast as it produces, whatever the client does: for a
- * streamed send, reading it is what records the task's progress in the task store, so a client
- * that goes away or reads slowly must not stop or delay that. A client that falls too far behind is
- * disconnected (it can subscribe again); a client that leaves a subscription just stops it. A
- * comment line goes out every few seconds so proxies keep a quiet stream open.
+ * Events are read as fast as they come and queued for the client; a client that falls too far
+ * behind gets one error event and is disconnected (it can subscribe again). A client that leaves
+ * ends its iteration, which only unsubscribes it: the task goes on, recorded in full, whoever
+ * watches. A comment line goes out every few seconds so proxies keep a quiet stream open.
  */
 import type { Context } from 'hono';
 
@@ -28,10 +27,9 @@ export interface SseOptions<T> {
   errorJson: (error: unknown) => unknown;
   /** The response for a stream that fails before its first event. */
   failEarly: (error: unknown) => Response;
-  /** Keep reading the events after the client has gone (true for sends, false for subscriptions). */
-  drainAfterClientLeaves: boolean;
+  /** Milliseconds between keep-alive comments (default 15 s). */
   heartbeatMs?: number;
-  /** Events a client may fall behind by before it is disconnected. */
+  /** Events a client may fall behind by before it is disconnected (default 1,000). */
   maxBehind?: number;
 }
 
@@ -48,6 +46,19 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
   let client: ReadableStreamDefaultController<Uint8Array> | undefined;
   let clientGone = false;
 
+  const leave = () => {
+    if (clientGone) return;
+    clientGone = true;
+    void iterator.return?.();
+  };
+  const closeClient = () => {
+    leave();
+    try {
+      client?.close();
+    } catch {
+      // The client already cancelled.
+    }
+  };
   const send = (bytes: Uint8Array) => {
     if (!client || clientGone) return;
     if ((client.desiredSize ?? 0) < -maxBehind) {
@@ -57,26 +68,11 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
     }
     client.enqueue(bytes);
   };
-  const closeClient = () => {
-    if (clientGone) return;
-    clientGone = true;
-    try {
-      client?.close();
-    } catch {
-      // The client already cancelled.
-    }
-  };
 
   const pump = async () => {
     const heartbeat = setInterval(() => send(KEEP_ALIVE), options.heartbeatMs ?? 15_000);
     try {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        if (!clientGone) send(frame(options.toJson(next.value)));
-        else if (!options.drainAfterClientLeaves) {
-          void iterator.return?.();
-          break;
-        }
-      }
+      for (let next = await iterator.next(); !next.done && !clientGone; next = await iterator.next()) send(frame(options.toJson(next.value)));
     } catch (error) {
       send(frame(options.errorJson(error), 'error'));
     } finally {
@@ -88,19 +84,18 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       client = controller;
-      if (first.done) {
-        closeClient();
-        return;
-      }
+      if (first.done) return closeClient();
       controller.enqueue(frame(options.toJson(first.value)));
       void pump();
     },
-    cancel() {
-      clientGone = true;
-      if (!options.drainAfterClientLeaves) void iterator.return?.();
-    },
+    cancel: leave,
   });
   return c.body(body, 200, SSE_HEADERS);
+}
+
+/** A stream of exactly one error event: how A2A 0.3 clients, which read only SSE, learn why a stream could not start. */
+export function sseError(c: Context, json: unknown): Response {
+  return c.body(`event: error\ndata: ${JSON.stringify(json)}\n\n`, 200, SSE_HEADERS);
 }
 
 function frame(json: unknown, event?: string): Uint8Array {

@@ -1,0 +1,76 @@
+/**
+ * The HTTP edge: which routes exist and who may call them. Public routes first; everything
+ * registered after `authenticate` acts for a caller, and with auth on, only for one that passed it.
+ * No path reaches an action without passing there, whatever its spelling, because nothing is exempt
+ * but the exact public routes.
+ */
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { AgentCard } from '@a2a-js/sdk';
+import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
+import type { A2ARequestHandler } from '@a2a-js/sdk/server';
+import type { CallerEnv } from '../auth/caller.ts';
+import { JSONRPC_PATH, REST_PATH } from '../a2a/card.ts';
+import { describeError, log } from '../util/log.ts';
+import { agentCardRoute, staticJsonRoute } from './card-routes.ts';
+import { restErrorResponse, rpcErrorResponse } from './errors.ts';
+import { jsonRpcEndpoint } from './jsonrpc.ts';
+import { edgeHeaders, limitBody } from './middleware.ts';
+import { restEndpoint } from './rest.ts';
+
+export interface HttpParts {
+  card: AgentCard;
+  requestHandler: A2ARequestHandler;
+  /** The landing page's HTML. */
+  page: string;
+  /** RFC 9728 metadata, served when callers must authenticate. */
+  resourceMetadata: Record<string, unknown> | undefined;
+  /** Sets the caller of every request that acts for one (or refuses the request). */
+  authenticate: MiddlewareHandler<CallerEnv>;
+  /** Request bodies larger than this are refused with 413. */
+  maxBodyBytes: number;
+}
+
+export function buildHttpApp({ card, requestHandler, page, resourceMetadata, authenticate, maxBodyBytes }: HttpParts): Hono<CallerEnv> {
+  const app = new Hono<CallerEnv>();
+  app.use(edgeHeaders());
+
+  // Public routes.
+  app.get('/', function landingPage(c) {
+    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *");
+    return c.html(page);
+  });
+  app.get('/healthz', function health(c) {
+    return c.json({ status: 'ok' });
+  });
+  const cardRoute = agentCardRoute(card);
+  app.get('/.well-known/agent-card.json', cardRoute);
+  app.get('/.well-known/agent.json', cardRoute);
+  if (resourceMetadata) app.get('/.well-known/oauth-protected-resource', staticJsonRoute(resourceMetadata));
+
+  // Everything below acts for a caller.
+  app.use(authenticate);
+
+  const tooLarge = `Request body is larger than ${maxBodyBytes / 1024 / 1024} MiB.`;
+  // The unread rest of an oversized body would be parsed as the next request, so the connection closes.
+  const jsonRpcTooLarge = (c: Context) => {
+    c.header('Connection', 'close');
+    return rpcErrorResponse(c, null, { code: A2A_ERROR_CODE.INVALID_REQUEST, message: tooLarge }, 413);
+  };
+  const restTooLarge = (c: Context) => {
+    c.header('Connection', 'close');
+    return restErrorResponse(c, 413, 'RESOURCE_EXHAUSTED', tooLarge);
+  };
+  const jsonRpc = jsonRpcEndpoint(requestHandler, card);
+  // The trailing-slash form too: some clients (the conformance kit's) post to the card's URL with one.
+  for (const path of [JSONRPC_PATH, `${JSONRPC_PATH}/`]) app.post(path, limitBody(maxBodyBytes, jsonRpcTooLarge), jsonRpc);
+  app.all(`${REST_PATH}/*`, limitBody(maxBodyBytes, restTooLarge), restEndpoint(requestHandler, card, REST_PATH));
+
+  app.notFound(function notFound(c) {
+    return restErrorResponse(c, 404, 'NOT_FOUND', `Nothing here: ${c.req.method} ${c.req.path}. The agent card is at /.well-known/agent-card.json.`);
+  });
+  app.onError(function internalError(error, c) {
+    log.error('request failed', { method: c.req.method, path: c.req.path, error: describeError(error) });
+    return restErrorResponse(c, 500, 'INTERNAL', 'Internal error. The server log has the details.');
+  });
+  return app;
+}
