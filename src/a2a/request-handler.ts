@@ -23,7 +23,7 @@ import type { A2ARequestHandler, ServerCallContext } from '@a2a-js/sdk/server';
 import type { AgentSpec } from '../agents/agent-set.ts';
 import type { AgentRunner } from '../agents/runner.ts';
 import { Caller } from '../auth/caller.ts';
-import { copyTask, isFinal, StopReason, TaskRun, type Subscriber } from './task-run.ts';
+import { copyTask, isFinal, StopReason, TaskRun, timestamp, type Subscriber } from './task-run.ts';
 import type { TaskRecord, TaskScope, TaskStore } from './task-store.ts';
 
 export interface TaskHandlerLimits {
@@ -270,7 +270,7 @@ export class TaskHandler implements A2ARequestHandler {
         id,
         contextId,
         // A task that an agent will take starts out working: a separate "submitted" step would only cost an event.
-        status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+        status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: timestamp() },
         artifacts: [],
         history: [{ ...message, contextId, taskId: id }],
         metadata: agent ? { agent: agent.name } : {},
@@ -289,7 +289,19 @@ export class TaskHandler implements A2ARequestHandler {
       this.#counted(this.#runningByCaller, caller.id, +1);
       this.#running.add(run);
       run.start((sink) =>
-        this.#runner.run({ agent, caller, tenant: record.tenant, contextId: record.task.contextId, text, signal: sink.signal }, sink),
+        this.#runner.run(
+          {
+            agent,
+            caller,
+            tenant: record.tenant,
+            contextId: record.task.contextId,
+            text,
+            get signal() {
+              return sink.signal;
+            },
+          },
+          sink,
+        ),
       );
     };
     return { run, start };

@@ -60,7 +60,8 @@ export class TaskRun implements TurnSink {
   readonly caller: Caller;
   /** Epoch ms the run was made, for the wall-clock limit. */
   readonly startedAt = Date.now();
-  readonly #controller = new AbortController();
+  /** Made on first use: an AbortController costs more than the rest of a short turn. */
+  #controller: AbortController | undefined;
   readonly #subscribers = new Set<Subscriber>();
   readonly #options: TaskRunOptions;
   /** Everything the agent has said this turn. */
@@ -81,7 +82,12 @@ export class TaskRun implements TurnSink {
   }
 
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
     return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
   }
 
   /** Settles once the task has reached its end state (or an interrupted one). */
@@ -106,14 +112,16 @@ export class TaskRun implements TurnSink {
       settled = Promise.reject(error);
     }
     settled.then(
-      () => (this.signal.aborted ? this.#stopped() : this.end(TaskState.TASK_STATE_COMPLETED)),
+      () => (this.aborted ? this.#stopped() : this.end(TaskState.TASK_STATE_COMPLETED)),
       (error: unknown) => this.#failed(error),
     );
   }
 
   /** Aborts the work; the task ends in the reason's state once the work has stopped (see stop()). */
   abort(reason: StopReason): void {
-    if (!this.#ended && !this.signal.aborted) this.#controller.abort(reason);
+    if (this.#ended || this.aborted) return;
+    this.#controller ??= new AbortController();
+    this.#controller.abort(reason);
   }
 
   /**
@@ -214,7 +222,7 @@ export class TaskRun implements TurnSink {
   #setStatus(state: TaskState, text: string | undefined): void {
     const { task } = this.record;
     const message = text === undefined ? undefined : agentMessage(this.#say(text), task);
-    task.status = { state, message, timestamp: new Date().toISOString() };
+    task.status = { state, message, timestamp: timestamp() };
     if (message) {
       task.history.push(message);
       this.record.weight += MESSAGE_OVERHEAD + textOf(message).length;
@@ -235,13 +243,13 @@ export class TaskRun implements TurnSink {
   }
 
   #stopped(): void {
-    const reason = this.signal.reason;
+    const reason = this.#controller?.signal.reason;
     if (reason instanceof StopReason) this.end(reason.state, reason.message);
     else this.end(TaskState.TASK_STATE_CANCELED, 'Canceled.');
   }
 
   #failed(error: unknown): void {
-    if (this.signal.aborted) return this.#stopped();
+    if (this.aborted) return this.#stopped();
     if (error instanceof AgentError) {
       // auth-required is not final: the caller can send the message again with a credential that works.
       return this.end(error.kind === 'auth-required' ? TaskState.TASK_STATE_AUTH_REQUIRED : TaskState.TASK_STATE_FAILED, error.message);
@@ -331,6 +339,19 @@ export function copyTask(task: Task, historyLength: number | undefined, answer?:
   const history = historyLength === undefined ? [...task.history] : historyLength === 0 ? [] : task.history.slice(-historyLength);
   const artifacts = answer === undefined ? [...task.artifacts] : [responseArtifact(answer)];
   return { ...task, history, artifacts };
+}
+
+let lastMs = 0;
+let lastIso = '';
+
+/** Now, as an ISO 8601 timestamp; formatting a Date costs more than a short turn's own work, so one per millisecond. */
+export function timestamp(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 export function responseArtifact(text: string): Artifact {

@@ -67,7 +67,7 @@ export class Conversations {
    * Waits until every earlier turn of the conversation has finished, then returns the function that
    * lets the next one start. Turns that give up while waiting (aborted) still keep the order.
    */
-  async acquire(address: ConversationAddress, signal: AbortSignal): Promise<() => void> {
+  async acquire(address: ConversationAddress, abortable: { readonly signal: AbortSignal }): Promise<() => void> {
     const key = keyOf(address);
     const previous = this.#queues.get(key);
     let release!: () => void;
@@ -79,7 +79,7 @@ export class Conversations {
     });
     if (previous) {
       try {
-        await waitUnlessAborted(previous, signal);
+        await waitUnlessAborted(previous, abortable.signal);
       } catch (error) {
         release();
         throw error;

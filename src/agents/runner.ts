@@ -25,7 +25,12 @@ export interface Turn {
   tenant: string;
   contextId: string;
   text: string;
-  signal: AbortSignal;
+  /**
+   * Aborted when the turn must stop (a cancel, a time limit, a restart). Read it only where it is
+   * needed: a run makes its AbortController on first use, which costs more than the rest of a short
+   * turn.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** Where a turn reports: answer text as it streams, and progress (a tool starting or ending). */
@@ -61,15 +66,15 @@ export class AgentRunner {
 
   /** Runs the turn to its end; throws AgentError, or the signal's reason once it is aborted. */
   async run(turn: Turn, sink: TurnSink): Promise<void> {
-    const { agent, caller, signal } = turn;
+    const { agent, caller } = turn;
     const conversations = agent.useHistory ? this.#conversations : undefined;
     const address = { owner: caller.id, tenant: turn.tenant, agent: agent.name, contextId: turn.contextId };
-    const release = await conversations?.acquire(address, signal);
+    const release = await conversations?.acquire(address, turn);
     const tools = agent.mcpServers.length > 0 ? this.#openTools(agent.mcpServers, caller) : undefined;
     try {
       let offered: ToolSpec[] = [];
       if (tools) {
-        const listed = await tools.listTools(signal);
+        const listed = await tools.listTools(turn.signal);
         offered = listed.tools;
         for (const problem of listed.problems) sink.progress(problem);
       }
@@ -83,12 +88,21 @@ export class AgentRunner {
       const model = this.#models.get(agent.name)!;
       let answer = '';
       for (let round = 0; ; round++) {
-        signal.throwIfAborted();
+        if (round > 0) turn.signal.throwIfAborted();
         const lastRound = round >= agent.maxIterations;
         if (lastRound && offered.length > 0) messages.push({ role: 'user', content: LAST_ROUND });
         let text = '';
         const calls: ToolCall[] = [];
-        const request = { messages, tools: lastRound ? [] : offered, temperature: agent.temperature, maxTokens: agent.maxTokens, signal, credential: caller.credential };
+        const request = {
+          messages,
+          tools: lastRound ? [] : offered,
+          temperature: agent.temperature,
+          maxTokens: agent.maxTokens,
+          get signal() {
+            return turn.signal;
+          },
+          credential: caller.credential,
+        };
         for await (const event of model.stream(request)) {
           if (event.type === 'tool_call') {
             calls.push(event.call);
@@ -110,7 +124,7 @@ export class AgentRunner {
           const where = tools.describe(call.name);
           const label = where ? `${where.server}/${where.tool}` : call.name;
           sink.progress(`Calling ${label}${summarize(call.arguments)}`);
-          const outcome = await tools.call(call.name, call.arguments, signal);
+          const outcome = await tools.call(call.name, call.arguments, turn.signal);
           const result = boundForModel(outcome.text, caller);
           sink.progress(outcome.ok ? `${label} returned ${result.length} characters` : `${label} failed: ${clip(result, 300)}`);
           messages.push({ role: 'tool', toolCallId: call.id, content: result });

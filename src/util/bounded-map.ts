@@ -1,102 +1,50 @@
 /**
- * A Map with a limit on entries, on their total weight (roughly, the characters they hold) and on
- * their age, for every cache and store that lives in memory.
- *
- * Entries are kept in write order (a write moves the key to the end), so the oldest write is always
- * first: evicting for a limit and sweeping for age both pop from the front, and each costs O(1) per
- * entry removed. Reads do not refresh an entry's age; a store that wants to keep something alive
- * writes it again.
+ * A cache: the owned map (owned-map.ts) with a single owner, limited in entries, total weight and
+ * age; the oldest write goes first. Reads do not refresh an entry's age; a cache that wants to keep
+ * something alive writes it again.
  */
+import { OwnedMap } from './owned-map.ts';
+
 export interface BoundedMapOptions<V> {
   maxEntries: number;
   /** Milliseconds after its last write that an entry expires. */
   maxAgeMs: number;
-  /** With `weigh`: the most the entries may weigh together. */
+  /** With `weigh`: the most the entries may weigh together (default: no limit). */
   maxWeight?: number;
   weigh?: (value: V) => number;
-  /** Clock, replaceable in tests. */
+  /** Clock in epoch ms (default Date.now), replaceable in tests. */
   now?: () => number;
-  /** Called for every entry that leaves because of a limit (not for delete()). */
-  onEvict?: (key: string) => void;
-}
-
-interface Entry<V> {
-  value: V;
-  weight: number;
-  expiresAt: number;
 }
 
 export class BoundedMap<V> {
-  readonly #entries = new Map<string, Entry<V>>();
-  readonly #maxEntries: number;
-  readonly #maxAgeMs: number;
-  readonly #maxWeight: number;
-  readonly #weigh: ((value: V) => number) | undefined;
-  readonly #now: () => number;
-  readonly #onEvict: ((key: string) => void) | undefined;
-  #weight = 0;
+  readonly #map: OwnedMap<V>;
 
-  constructor(options: BoundedMapOptions<V>) {
-    if (!(options.maxEntries > 0) || !(options.maxAgeMs > 0)) {
-      throw new RangeError('BoundedMap needs a positive maxEntries and maxAgeMs');
-    }
-    this.#maxEntries = options.maxEntries;
-    this.#maxAgeMs = options.maxAgeMs;
-    this.#maxWeight = options.maxWeight ?? Infinity;
-    this.#weigh = options.weigh;
-    this.#now = options.now ?? Date.now;
-    this.#onEvict = options.onEvict;
+  constructor({ maxEntries, maxAgeMs, maxWeight = Infinity, weigh, now }: BoundedMapOptions<V>) {
+    this.#map = new OwnedMap({ limits: { maxEntries, maxAgeMs, maxWeight, maxEntriesPerOwner: maxEntries, maxWeightPerOwner: maxWeight }, weigh, now });
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#map.size;
   }
 
   /** The total weight of the entries held. */
   get weight(): number {
-    return this.#weight;
+    return this.#map.weight;
   }
 
   get(key: string): V | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.#now()) {
-      this.#remove(key, entry);
-      this.#onEvict?.(key);
-      return undefined;
-    }
-    return entry.value;
+    return this.#map.get(key);
   }
 
   has(key: string): boolean {
-    return this.get(key) !== undefined;
+    return this.#map.has(key);
   }
 
   set(key: string, value: V): void {
-    const now = this.#now();
-    this.delete(key);
-    const weight = this.#weigh?.(value) ?? 0;
-    this.#entries.set(key, { value, weight, expiresAt: now + this.#maxAgeMs });
-    this.#weight += weight;
-    this.#sweep(now);
+    this.#map.set('', key, value);
   }
 
   delete(key: string): boolean {
-    const entry = this.#entries.get(key);
-    if (entry) this.#remove(key, entry);
-    return entry !== undefined;
-  }
-
-  #remove(key: string, entry: Entry<V>): void {
-    this.#entries.delete(key);
-    this.#weight -= entry.weight;
-  }
-
-  #sweep(now: number): void {
-    for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= this.#maxEntries && this.#weight <= this.#maxWeight && entry.expiresAt > now) break;
-      this.#remove(key, entry);
-      this.#onEvict?.(key);
-    }
+    return this.#map.delete(key);
   }
 }
