@@ -43,11 +43,15 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** `npm start` exactly as the Dockerfile runs it, as its own process group. */
+/**
+ * The built server exactly as the Dockerfile and `npm start` run it (`node dist/app.js`; `npm test`
+ * builds it first), as its own process group.
+ */
 export function spawnStart(env: Record<string, string>, args: string[] = []): ChildProcess {
-  const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;
-  if (!scripts.start) throw new Error('package.json has no start script');
-  return spawn('npm', ['start', '--silent', '--', ...args], {
+  const start = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
+  const [command, ...startArgs] = start.split(' ');
+  if (command !== 'node') throw new Error(`the start script is not "node <file>": ${start}`);
+  return spawn(process.execPath, [...startArgs, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     detached: true,
