@@ -5,29 +5,67 @@
  *           -> agent loop (src/agents) -> outbound calls (src/hf), the caller riding along
  *
  * Start with `npm start -- [--host H] [--port P] [--agent-cards DIR] [--model M]
- * [--instance-scope connection|request]`; every flag also has an environment variable (README).
+ * [--instance-scope connection|request]` (`--help` lists them); every flag also has an environment
+ * variable (README). This is the only file that reads process.env.
  */
-import { ConfigError, loadConfig } from './src/config.ts';
+import { ConfigError, HelpRequested, loadConfig } from './src/config.ts';
 import { AgentCardError } from './src/agents/agent-set.ts';
 import { startServer } from './src/server.ts';
-import { log } from './src/util/log.ts';
+import { captureConsole, flushLog, log, setLogLevel } from './src/util/log.ts';
 import { redact } from './src/util/redact.ts';
+
+/** How long a restart (a Space rebuilds on every push) lets running work finish before ending it. */
+const SHUTDOWN_DRAIN_MS = 8_000;
 
 try {
   const config = loadConfig(process.argv.slice(2), process.env);
+  setLogLevel(config.logLevel);
+  captureConsole();
   const server = await startServer(config, { env: process.env });
 
+  let stopping = false;
   const stop = (signal: string) => {
-    log.info('shutting down', { signal });
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down: finishing running work', { signal, drainMs: SHUTDOWN_DRAIN_MS });
+    server.close(SHUTDOWN_DRAIN_MS).then(
+      () => exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error: String(error) });
+        exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof AgentCardError) {
+  if (error instanceof HelpRequested) {
+    process.stdout.write(`${error.message}\n`);
+    process.exit(0);
+  }
+  if (error instanceof ConfigError || error instanceof AgentCardError || isListenError(error)) {
     // Card values can come from secrets (${VAR}); whatever looks like a credential is not echoed.
-    process.stderr.write(`Cannot start: ${redact(error.message)}\n`);
-    process.exit(2);
+    process.stderr.write(`Cannot start: ${redact(describeStartError(error))}\n`);
+    exit(2);
   }
   throw error;
+}
+
+function exit(code: number): never {
+  flushLog();
+  process.exit(code);
+}
+
+function isListenError(error: unknown): error is NodeJS.ErrnoException {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES';
+}
+
+function describeStartError(error: unknown): string {
+  if (!isListenError(error)) return (error as Error).message;
+  const { address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  const where = `${address ?? 'the host'}:${port ?? ''}`;
+  if (error.code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port`;
+  if (error.code === 'EACCES') return `${where} needs privileges to bind; choose a port above 1023`;
+  return `${where} cannot be bound on this machine; choose another --host`;
 }

@@ -6,6 +6,7 @@
  * object and two servers with different settings can run in one process.
  */
 import { parseArgs } from 'node:util';
+import { isLevel, LEVELS, type Level } from './util/log.ts';
 
 export type InstanceScope = 'connection' | 'request';
 
@@ -45,6 +46,21 @@ export interface Config {
   onSpace: boolean;
   hubUrl: string;
   inferenceUrl: string;
+  /** LOG_LEVEL: lines below it are not written. */
+  logLevel: Level;
+  /** METRICS_TOKEN: when set, /metrics is served to requests bearing it; else it does not exist. */
+  metricsToken: string | undefined;
+  /** Requests per second (bursts of five times as many) each verified caller may make; 0: no limit. */
+  callerRate: number;
+  /** Requests per second (bursts of five times as many) each client address may make; 0: no limit. */
+  addressRate: number;
+  /** Proxies in front of the server whose X-Forwarded-For entry names the client (1 on a Space). */
+  trustedProxies: number;
+}
+
+/** Thrown for --help: the usage text, for app.ts to print before exiting successfully. */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
 }
 
 export class ConfigError extends Error {
@@ -53,7 +69,20 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const USAGE = `Usage: npm start -- [--host H] [--port P] [--agent-cards DIR] [--model M] [--instance-scope connection|request]`;
+const USAGE = `Usage: npm start -- [options]
+
+Serves the agents in a folder of agent cards over A2A (1.0 and 0.3, JSON-RPC and REST).
+
+Options (each also has an environment variable; the flag wins):
+  --host H                  listen address (HOST; default 127.0.0.1)
+  --port P                  listen port, 0 for any free one (PORT; default 7860)
+  --agent-cards DIR         folder of agent cards, *.md (FAST_AGENT_AGENT_CARDS; default agents)
+  --model M                 model for cards that name none (FAST_AGENT_MODEL)
+  --instance-scope S        connection: turns sharing a contextId see each other; request: every
+                            message stands alone (FAST_AGENT_INSTANCE_SCOPE; default connection)
+  --help                    print this and exit
+
+Every other setting is an environment variable; the README lists them all.`;
 
 export function loadConfig(argv: readonly string[], env: Env): Config {
   let flags;
@@ -66,6 +95,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
         'agent-cards': { type: 'string' },
         model: { type: 'string' },
         'instance-scope': { type: 'string' },
+        help: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -73,6 +103,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}\n${USAGE}`);
   }
+  if (flags.help) throw new HelpRequested(USAGE);
 
   const instanceScope = flags['instance-scope'] ?? env.FAST_AGENT_INSTANCE_SCOPE ?? 'connection';
   if (instanceScope !== 'connection' && instanceScope !== 'request') {
@@ -94,6 +125,9 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   if (badScope !== undefined) throw new ConfigError(`FAST_AGENT_OAUTH_SCOPES has a scope with characters a scope cannot have: ${JSON.stringify(badScope)}`);
 
   const serverToken = nonEmpty(env.HF_TOKEN);
+  const logLevel = (nonEmpty(env.LOG_LEVEL) ?? 'info').toLowerCase();
+  if (!isLevel(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, not "${env.LOG_LEVEL}"`);
+  const onSpace = nonEmpty(env.SPACE_HOST) !== undefined;
   return {
     host: flags.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
     port: parsePort(flags.port ?? nonEmpty(env.PORT) ?? '7860'),
@@ -104,15 +138,36 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     resourceUrl,
     publicUrl: optionalUrl('FAST_AGENT_PUBLIC_URL', env.FAST_AGENT_PUBLIC_URL) ?? resourceUrl,
     serverToken,
-    onSpace: nonEmpty(env.SPACE_HOST) !== undefined,
+    onSpace,
     hubUrl: optionalUrl('HF_ENDPOINT', env.HF_ENDPOINT) ?? 'https://huggingface.co',
     inferenceUrl: optionalUrl('HF_INFERENCE_ENDPOINT', env.HF_INFERENCE_ENDPOINT) ?? 'https://router.huggingface.co',
+    logLevel,
+    metricsToken: optionalSecret('METRICS_TOKEN', env.METRICS_TOKEN),
+    callerRate: count('RATE_LIMIT_PER_CALLER', env.RATE_LIMIT_PER_CALLER, 20),
+    addressRate: count('RATE_LIMIT_PER_ADDRESS', env.RATE_LIMIT_PER_ADDRESS, 50),
+    // The Spaces proxy appends the client's address to X-Forwarded-For; elsewhere nothing is trusted unless configured.
+    trustedProxies: count('FAST_AGENT_TRUSTED_PROXIES', env.FAST_AGENT_TRUSTED_PROXIES, onSpace ? 1 : 0),
   };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
+}
+
+/** A non-negative whole number from the environment, or `fallback` when unset. */
+function count(name: string, value: string | undefined, fallback: number): number {
+  const raw = nonEmpty(value);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name} must be a whole number (0 or more), not "${raw}"`);
+  return Number(raw);
+}
+
+/** A secret long enough to resist guessing, or undefined when unset. */
+function optionalSecret(name: string, value: string | undefined): string | undefined {
+  const raw = nonEmpty(value);
+  if (raw !== undefined && raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters long`);
+  return raw;
 }
 
 function parsePort(value: string): number {

@@ -11,7 +11,7 @@ import type { Config } from './config.ts';
 import { loadAgentSet, type AgentSpec } from './agents/agent-set.ts';
 import { Conversations, type ConversationLimits } from './agents/conversations.ts';
 import { passthroughModel } from './agents/passthrough.ts';
-import type { ChatModel } from './agents/ports.ts';
+import type { ChatModel, ToolSessionFactory } from './agents/ports.ts';
 import { AgentRunner } from './agents/runner.ts';
 import { HubTokenVerifier, type HubVerifierOptions } from './auth/hub-verifier.ts';
 import { anonymousCallers, requireHfToken } from './auth/middleware.ts';
@@ -23,6 +23,8 @@ import { TaskStore, type TaskStoreLimits } from './a2a/task-store.ts';
 import { routerModel, type RouterModelOptions } from './hf/inference.ts';
 import { mcpTools, toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { buildHttpApp } from './http/app.ts';
+import { clientAddress, isLoopback } from './http/client-address.ts';
+import { Metrics } from './http/metrics.ts';
 import { renderLandingPage } from './web/page.ts';
 import { log } from './util/log.ts';
 import { registerSecret } from './util/redact.ts';
@@ -37,12 +39,14 @@ export interface ServerOptions {
   handlerLimits?: Partial<TaskHandlerLimits>;
   /** Timeouts and retries of model calls. */
   modelOptions?: Pick<RouterModelOptions, 'idleTimeoutMs' | 'maxAttempts' | 'backoffMs'>;
-  /** Cache lifetimes and timeout of token checks. */
-  verifierOptions?: Omit<HubVerifierOptions, 'hubUrl'>;
+  /** Cache lifetimes, timeout and rates of token checks. */
+  verifierOptions?: Omit<HubVerifierOptions, 'hubUrl' | 'onCheck'>;
   /** Timeouts and result size of MCP tool calls. */
   mcpLimits?: Partial<McpLimits>;
   /** The fetch MCP connections use; tests route made-up hosts (a `*.hf.space` name) to loopback. */
   mcpFetch?: typeof fetch;
+  /** Milliseconds a client has to send a whole request, headers and body (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -50,12 +54,16 @@ export interface RunningServer {
   url: string;
   tasks: TaskStore;
   requestHandler: TaskHandler;
-  /** Stops accepting, ends turns in flight as "the server is restarting", closes every connection. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets turns in flight finish for up to `drainMs` (default 0), ends the rest as
+   * "the server is restarting", and closes every connection.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  for (const secret of [config.serverToken]) registerSecret(secret);
+  registerSecret(config.serverToken);
+  registerSecret(config.metricsToken);
   const agents = await loadAgentSet(config.agentCardsDir, {
     defaultModel: config.defaultModel,
     env: options.env ?? {},
@@ -64,8 +72,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
 
   // Listen first: the card advertises the bound address when no public URL is configured.
-  let app: { fetch(request: Request): Response | Promise<Response> } | undefined;
-  const server = await listen(config, (request) => app!.fetch(request));
+  let app: { fetch(request: Request, env: unknown): Response | Promise<Response> } | undefined;
+  const server = await listen(config, options.requestTimeoutMs ?? 30_000, (request, env) => app!.fetch(request, env));
   const { port } = server.address() as AddressInfo;
   const listenUrl = `http://${urlHost(config.host)}:${port}`;
   if (config.onSpace && config.auth.mode === 'off' && config.serverToken) {
@@ -81,21 +89,34 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // shrink what everyone shares: they apply to verified callers alone.
   const perCaller = authOn ? {} : { maxEntriesPerOwner: Infinity, maxWeightPerOwner: Infinity };
   const tasks = new TaskStore({ ...perCaller, ...options.taskLimits });
+  const conversations = config.instanceScope === 'connection' ? new Conversations({ ...perCaller, ...options.conversationLimits }) : undefined;
+
+  let requestHandler: TaskHandler | undefined;
+  const metrics = new Metrics({
+    openStreams: () => requestHandler?.watching ?? 0,
+    runningTurns: () => requestHandler?.running ?? 0,
+    storeWeights: () => ({ tasks: tasks.weight, conversations: conversations?.weight ?? 0 }),
+  });
   const runner = new AgentRunner({
     agents,
-    modelFor: (agent) => modelFor(agent, config, options),
-    openTools: mcpTools({ hubUrl: config.hubUrl, listings: toolListingCache(), limits: options.mcpLimits, fetch: options.mcpFetch }),
-    conversations: config.instanceScope === 'connection' ? new Conversations({ ...perCaller, ...options.conversationLimits }) : undefined,
+    modelFor: (agent) => (agent.model.kind === 'passthrough' ? passthroughModel : timedModel(modelFor(agent, config, options), agent.modelName, metrics)),
+    openTools: timedTools(mcpTools({ hubUrl: config.hubUrl, listings: toolListingCache(), limits: options.mcpLimits, fetch: options.mcpFetch }), metrics),
+    conversations,
   });
   const card = buildAgentCard({ baseUrl, agents, auth: config.auth.mode === 'huggingface' ? { hubUrl: config.hubUrl, scopes: config.auth.scopes } : undefined });
-  const requestHandler = new TaskHandler({
+  requestHandler = new TaskHandler({
     card,
     store: tasks,
     runner,
     limits: { ...(authOn ? {} : { maxRunningPerCaller: Infinity, maxWatchingPerCaller: Infinity }), ...options.handlerLimits },
+    onTurnEnd: (ended) => {
+      metrics.tasks.inc({ state: ended.state });
+      log.info('task turn ended', { ...ended });
+    },
   });
 
   const resourceUrl = config.resourceUrl ?? baseUrl;
+  const rate = (perSecond: number) => (perSecond > 0 ? { perSecond, burst: perSecond * 5 } : undefined);
   app = buildHttpApp({
     card,
     requestHandler,
@@ -105,12 +126,20 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     authenticate:
       config.auth.mode === 'huggingface'
         ? requireHfToken({
-            verifier: new HubTokenVerifier({ ...options.verifierOptions, hubUrl: config.hubUrl }),
+            verifier: new HubTokenVerifier({ ...options.verifierOptions, hubUrl: config.hubUrl, onCheck: (outcome) => metrics.hubChecks.inc({ outcome }) }),
             resourceMetadataUrl: `${resourceUrl}/.well-known/oauth-protected-resource`,
             scopes: config.auth.scopes,
+            addressOf: (c) => {
+              const address = clientAddress(c, config.trustedProxies);
+              return isLoopback(address) ? undefined : address;
+            },
           })
         : anonymousCallers(config.auth.serverToken),
     maxBodyBytes: MAX_BODY_BYTES,
+    rates: { perAddress: rate(config.addressRate), perCaller: rate(config.callerRate) },
+    trustedProxies: config.trustedProxies,
+    metrics,
+    metricsToken: config.metricsToken,
   });
   log.info('serving agents', { url: listenUrl, agents: agents.names, auth: config.auth.mode });
 
@@ -118,9 +147,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     url: listenUrl,
     tasks,
     requestHandler,
-    close: async () => {
+    close: async (drainMs = 0) => {
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      await requestHandler.close(new StopReason(TaskState.TASK_STATE_FAILED, 'The server is restarting; send the message again in a moment.'), 1_000);
+      server.closeIdleConnections();
+      await requestHandler.close(new StopReason(TaskState.TASK_STATE_FAILED, 'The server is restarting; send the message again in a moment.'), drainMs);
       server.closeAllConnections();
       await closed;
     },
@@ -131,9 +161,55 @@ function modelFor(agent: AgentSpec, config: Config, options: ServerOptions): Cha
   return agent.model.kind === 'passthrough' ? passthroughModel : routerModel({ inferenceUrl: config.inferenceUrl, modelId: agent.model.id, ...options.modelOptions });
 }
 
-function listen(config: Config, fetch: (request: Request) => Response | Promise<Response>): Promise<Server> {
+/** The model, with each call's duration and outcome counted. */
+function timedModel(model: ChatModel, name: string, metrics: Metrics): ChatModel {
+  return {
+    async *stream(request) {
+      const stop = metrics.modelCalls.startTimer({ model: name });
+      let outcome = 'error';
+      try {
+        yield* model.stream(request);
+        outcome = 'ok';
+      } finally {
+        stop({ outcome });
+      }
+    },
+  };
+}
+
+/** The tool sessions, with each call's duration and outcome counted. */
+function timedTools(open: ToolSessionFactory, metrics: Metrics): ToolSessionFactory {
+  return (servers, caller) => {
+    const session = open(servers, caller);
+    return {
+      listTools: (signal) => session.listTools(signal),
+      describe: (name) => session.describe(name),
+      close: () => session.close(),
+      async call(name, argumentsJson, signal) {
+        const stop = metrics.toolCalls.startTimer({ server: session.describe(name)?.server ?? 'unknown' });
+        const outcome = await session.call(name, argumentsJson, signal).catch((error: unknown) => {
+          stop({ outcome: 'error' });
+          throw error;
+        });
+        stop({ outcome: outcome.ok ? 'ok' : 'error' });
+        return outcome;
+      },
+    };
+  };
+}
+
+function listen(config: Config, requestTimeoutMs: number, fetch: (request: Request, env: unknown) => Response | Promise<Response>): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname: config.host, port: config.port }, () => resolve(server as Server)) as Server;
+    const server = serve(
+      {
+        fetch,
+        hostname: config.host,
+        port: config.port,
+        // A client must send its whole request within the timeout; the check runs this often.
+        serverOptions: { requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 20_000), connectionsCheckingInterval: Math.min(requestTimeoutMs, 30_000) / 2 },
+      },
+      () => resolve(server as Server),
+    ) as Server;
     server.once('error', reject);
   });
 }
@@ -146,4 +222,3 @@ function urlHost(host: string): string {
   if (isWildcard(host)) return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
 }
-

@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
+import { flushLog, setLogLevel } from '../src/util/log.ts';
 import { startTestServer, withTestServer } from './support/server.ts';
 import { card } from './support/agents.ts';
 import { echoScript, startFakeRouter, type FakeRouter, type Script } from './support/fake-router.ts';
@@ -362,6 +363,8 @@ describe('the token never shows', () => {
     ];
 
     const written: string[] = [];
+    // Every log line the server writes is seen, so the test knows the log carries no token either.
+    setLogLevel('debug');
     const restore = captureOutput((text) => written.push(text));
     const tasks: Task[] = [];
     try {
@@ -372,6 +375,8 @@ describe('the token never shows', () => {
         tasks.push(sent, await client.getTask({ id: sent.id, tenant: '', historyLength: undefined }));
       }
     } finally {
+      flushLog();
+      setLogLevel('silent');
       restore();
     }
 

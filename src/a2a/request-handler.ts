@@ -76,11 +76,24 @@ export class CallerBusyError extends UnsupportedOperationError {
   }
 }
 
+/** What a turn came to, for the log line and the metrics of each task end. */
+export interface TurnEnded {
+  taskId: string;
+  caller: string;
+  agent: string;
+  model: string;
+  state: string;
+  toolCalls: number;
+  ms: number;
+}
+
 export interface TaskHandlerParts {
   card: AgentCard;
   store: TaskStore;
   runner: AgentRunner;
   limits?: Partial<TaskHandlerLimits>;
+  /** Called as each turn ends (default: nothing). */
+  onTurnEnd?: (ended: TurnEnded) => void;
 }
 
 const ANONYMOUS = new Caller({ id: '', credential: undefined, authenticated: false });
@@ -92,13 +105,17 @@ export class TaskHandler implements A2ARequestHandler {
   readonly #limits: TaskHandlerLimits;
   /** Every turn in flight, for the wall-clock limit and for shutdown. */
   readonly #running = new Set<TaskRun>();
+  readonly #agentOf = new WeakMap<TaskRun, AgentSpec>();
   readonly #runningByCaller = new Map<string, number>();
   readonly #watchingByCaller = new Map<string, number>();
+  #watching = 0;
+  readonly #onTurnEnd: (ended: TurnEnded) => void;
   /** One timer for every turn's wall-clock limit, rather than a timer per request. */
   readonly #sweep: NodeJS.Timeout;
 
-  constructor({ card, store, runner, limits }: TaskHandlerParts) {
+  constructor({ card, store, runner, limits, onTurnEnd = () => {} }: TaskHandlerParts) {
     this.#card = card;
+    this.#onTurnEnd = onTurnEnd;
     this.#store = store;
     this.#runner = runner;
     this.#limits = { ...DEFAULT_HANDLER_LIMITS, ...limits };
@@ -108,6 +125,11 @@ export class TaskHandler implements A2ARequestHandler {
   /** Turns in flight. */
   get running(): number {
     return this.#running.size;
+  }
+
+  /** Streams (streamed sends and subscriptions) open. */
+  get watching(): number {
+    return this.#watching;
   }
 
   async getAgentCard(): Promise<AgentCard> {
@@ -222,12 +244,16 @@ export class TaskHandler implements A2ARequestHandler {
   }
 
   /**
-   * Ends every turn in flight with `reason` (a restart), waiting up to `graceMs` for them to stop,
-   * and stops the handler's timer.
+   * For a restart: lets the turns in flight finish for up to `drainMs`, then ends the rest with
+   * `reason` (waiting up to the stop grace for each to stop), and stops the handler's timer.
    */
-  async close(reason: StopReason, graceMs: number): Promise<void> {
+  async close(reason: StopReason, drainMs: number): Promise<void> {
+    const deadline = Date.now() + drainMs;
+    while (this.#running.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all([...this.#running].map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, deadline - Date.now()))]);
+    }
     clearInterval(this.#sweep);
-    await Promise.all([...this.#running].map((run) => run.stop(reason, graceMs)));
+    await Promise.all([...this.#running].map((run) => run.stop(reason, this.#limits.stopGraceMs)));
   }
 
   /**
@@ -288,6 +314,7 @@ export class TaskHandler implements A2ARequestHandler {
       if (record.task.status?.state !== TaskState.TASK_STATE_WORKING) run.working();
       this.#counted(this.#runningByCaller, caller.id, +1);
       this.#running.add(run);
+      this.#agentOf.set(run, agent);
       run.start((sink) =>
         this.#runner.run(
           {
@@ -312,7 +339,12 @@ export class TaskHandler implements A2ARequestHandler {
       flushMs: this.#limits.flushMs,
       maxQueuedEvents: this.#limits.maxQueuedEvents,
       onEnd: (run) => {
-        if (this.#running.delete(run)) this.#counted(this.#runningByCaller, caller.id, -1);
+        if (this.#running.delete(run)) {
+          this.#counted(this.#runningByCaller, caller.id, -1);
+          const agent = this.#agentOf.get(run)!;
+          const { task } = record;
+          this.#onTurnEnd({ taskId: task.id, caller: caller.id, agent: agent.name, model: agent.modelName, state: stateName(task.status?.state), toolCalls: run.toolCalls, ms: Date.now() - run.startedAt });
+        }
         // Weigh the finished task again (its answer is in now) and start its age from its end.
         if (this.#store.get(record, record.task.id) === record) this.#store.changed(record);
       },
@@ -333,12 +365,14 @@ export class TaskHandler implements A2ARequestHandler {
 
   #watch(run: TaskRun, caller: Caller): Subscriber {
     this.#counted(this.#watchingByCaller, caller.id, +1);
+    this.#watching++;
     return run.subscribe();
   }
 
   #unwatch(caller: Caller, subscriber: Subscriber): void {
     void subscriber.return();
     this.#counted(this.#watchingByCaller, caller.id, -1);
+    this.#watching--;
   }
 
   #counted(counts: Map<string, number>, key: string, delta: number): void {

@@ -70,6 +70,7 @@ export class TaskRun implements TurnSink {
   #flushed = 0;
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
+  #toolCalls = 0;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
 
@@ -99,8 +100,9 @@ export class TaskRun implements TurnSink {
     return this.#ended;
   }
 
-  get subscriberCount(): number {
-    return this.#subscribers.size;
+  /** Tool calls the turn has made. */
+  get toolCalls(): number {
+    return this.#toolCalls;
   }
 
   /** Runs `work` and ends the task by how it settles. */
@@ -147,6 +149,10 @@ export class TaskRun implements TurnSink {
     if (this.#subscribers.size === 0) return;
     if (this.#flushed === 0) this.#flush(false);
     else this.#timer ??= setTimeout(() => this.#flush(false), this.#options.flushMs);
+  }
+
+  toolCalled(): void {
+    this.#toolCalls++;
   }
 
   /** The task is being worked on (again): a continued task leaves its interrupted state. */

@@ -33,10 +33,11 @@ export interface Turn {
   readonly signal: AbortSignal;
 }
 
-/** Where a turn reports: answer text as it streams, and progress (a tool starting or ending). */
+/** Where a turn reports: answer text as it streams, progress (a tool starting or ending), and each tool call made. */
 export interface TurnSink {
   text(delta: string): void;
   progress(text: string): void;
+  toolCalled(): void;
 }
 
 export interface RunnerParts {
@@ -124,6 +125,7 @@ export class AgentRunner {
           const where = tools.describe(call.name);
           const label = where ? `${where.server}/${where.tool}` : call.name;
           sink.progress(`Calling ${label}${summarize(call.arguments)}`);
+          sink.toolCalled();
           const outcome = await tools.call(call.name, call.arguments, turn.signal);
           const result = boundForModel(outcome.text, caller);
           sink.progress(outcome.ok ? `${label} returned ${result.length} characters` : `${label} failed: ${clip(result, 300)}`);

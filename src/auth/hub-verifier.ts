@@ -6,11 +6,15 @@
  * that cannot answer is an error, never a pass.
  *
  * Random strings must not spend that shared budget: a value that is not shaped like a Hugging Face
- * token is refused without asking, only so many checks run at once, and once the Hub says it is
- * rate-limiting, no new token is sent to it until the time it gave has passed.
+ * token is refused without asking; new tokens are checked at a limited rate per client address and
+ * overall, so one address sending random `hf_...` strings runs out of checks long before the Hub's
+ * limit is reached; only so many checks run at once; and once the Hub says it is rate-limiting, no
+ * new token is sent to it until the time it gave has passed. Tokens already in the cache keep
+ * working through all of that: they cost the Hub nothing.
  */
 import { hash } from 'node:crypto';
 import { BoundedMap } from '../util/bounded-map.ts';
+import { TokenBuckets, type BucketRate } from '../util/token-buckets.ts';
 import type { CallerProfile } from './caller.ts';
 import { HF_TOKEN_SHAPE } from './credentials.ts';
 
@@ -28,6 +32,14 @@ export interface HubIdentity {
 /** This token is not valid; the message says why, in a few words. */
 export class TokenRejected extends Error {
   override name = 'TokenRejected';
+}
+
+/** This address has used up its checks of new tokens for now (HTTP 429). */
+export class TooManyNewTokens extends Error {
+  override name = 'TooManyNewTokens';
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many new tokens have come from your address');
+  }
 }
 
 /** The Hub could not give an answer; the caller may retry after `retryAfterSeconds`. */
@@ -51,6 +63,12 @@ export interface HubVerifierOptions {
   timeoutMs?: number;
   /** Token checks waiting on the Hub at once; more are turned away with 503. */
   maxConcurrentChecks?: number;
+  /** Checks of tokens not in the cache, per client address (default 1 per 5 s, 10 at once). */
+  newTokensPerAddress?: BucketRate;
+  /** Checks of tokens not in the cache, from all addresses together (default 2 per second, 60 at once). */
+  newTokensOverall?: BucketRate;
+  /** Reports each check's outcome, for metrics. */
+  onCheck?: (outcome: 'cached' | 'accepted' | 'rejected' | 'unavailable' | 'limited') => void;
   now?: () => number;
 }
 
@@ -62,17 +80,33 @@ export class HubTokenVerifier {
   readonly #rejected: BoundedMap<true>;
   readonly #inFlight = new Map<string, Promise<HubIdentity>>();
   readonly #maxConcurrent: number;
+  readonly #perAddress: TokenBuckets;
+  readonly #overall: TokenBuckets;
+  readonly #onCheck: NonNullable<HubVerifierOptions['onCheck']>;
   /** Epoch ms until which the Hub asked not to be sent more checks. */
   #pausedUntil = 0;
 
   constructor(options: HubVerifierOptions) {
-    const { acceptedTtlMs = 5 * 60_000, rejectedTtlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, maxConcurrentChecks = 64, now = Date.now } = options;
+    const {
+      acceptedTtlMs = 5 * 60_000,
+      rejectedTtlMs = 30_000,
+      maxEntries = 10_000,
+      timeoutMs = 5_000,
+      maxConcurrentChecks = 64,
+      newTokensPerAddress = { perSecond: 0.2, burst: 10 },
+      newTokensOverall = { perSecond: 2, burst: 60 },
+      onCheck = () => {},
+      now = Date.now,
+    } = options;
     this.#whoamiUrl = `${options.hubUrl}/api/whoami-v2`;
     this.#timeoutMs = timeoutMs;
     this.#maxConcurrent = maxConcurrentChecks;
     this.#now = now;
     this.#accepted = new BoundedMap({ maxEntries, maxAgeMs: acceptedTtlMs, now });
     this.#rejected = new BoundedMap({ maxEntries, maxAgeMs: rejectedTtlMs, now });
+    this.#perAddress = new TokenBuckets(newTokensPerAddress, { now });
+    this.#overall = new TokenBuckets(newTokensOverall, { now });
+    this.#onCheck = onCheck;
   }
 
   /** The identity behind an accepted token still in the cache, without waiting for anything. */
@@ -81,26 +115,48 @@ export class HubTokenVerifier {
     return known && (known.expiresAt === undefined || known.expiresAt > this.#now()) ? known : undefined;
   }
 
-  /** The identity behind `token`; throws TokenRejected or HubUnavailable. */
-  async verify(token: string): Promise<HubIdentity> {
+  /**
+   * The identity behind `token`, which came from client `address` (undefined: this machine, which
+   * is not limited per address); throws TokenRejected, TooManyNewTokens or HubUnavailable.
+   */
+  async verify(token: string, address?: string): Promise<HubIdentity> {
     if (!HF_TOKEN_SHAPE.test(token)) throw new TokenRejected('it is not shaped like a Hugging Face token');
     const known = this.cached(token);
-    if (known) return known;
+    if (known) {
+      this.#onCheck('cached');
+      return known;
+    }
     const key = keyOf(token);
-    if (this.#rejected.has(key)) throw new TokenRejected('it is invalid, expired or revoked');
+    if (this.#rejected.has(key)) {
+      this.#onCheck('cached');
+      throw new TokenRejected('it is invalid, expired or revoked');
+    }
 
     let pending = this.#inFlight.get(key);
     if (!pending) {
       const wait = Math.ceil((this.#pausedUntil - this.#now()) / 1000);
-      if (wait > 0) throw new HubUnavailable('the Hub is rate-limiting token checks from this server', wait);
-      if (this.#inFlight.size >= this.#maxConcurrent) throw new HubUnavailable('too many new tokens are being checked at once', 1);
+      if (wait > 0) throw this.#unavailable(new HubUnavailable('the Hub is rate-limiting token checks from this server', wait));
+      if (this.#inFlight.size >= this.#maxConcurrent) throw this.#unavailable(new HubUnavailable('too many new tokens are being checked at once', 1));
+      const addressWait = address === undefined ? 0 : this.#perAddress.take(address);
+      if (addressWait > 0) {
+        this.#onCheck('limited');
+        throw new TooManyNewTokens(addressWait);
+      }
+      const overallWait = this.#overall.take('');
+      if (overallWait > 0) throw this.#unavailable(new HubUnavailable('many new tokens are being checked right now', overallWait));
       pending = this.#ask(token).then(
         (identity) => {
           this.#accepted.set(key, identity);
+          this.#onCheck('accepted');
           return identity;
         },
         (error: unknown) => {
-          if (error instanceof TokenRejected) this.#rejected.set(key, true);
+          if (error instanceof TokenRejected) {
+            this.#rejected.set(key, true);
+            this.#onCheck('rejected');
+          } else {
+            this.#onCheck('unavailable');
+          }
           if (error instanceof HubUnavailable && error.rateLimited) this.#pausedUntil = this.#now() + error.retryAfterSeconds * 1000;
           throw error;
         },
@@ -109,6 +165,11 @@ export class HubTokenVerifier {
       void pending.catch(() => {}).finally(() => this.#inFlight.delete(key));
     }
     return pending;
+  }
+
+  #unavailable(error: HubUnavailable): HubUnavailable {
+    this.#onCheck('unavailable');
+    return error;
   }
 
   async #ask(token: string): Promise<HubIdentity> {

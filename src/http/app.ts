@@ -8,13 +8,16 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { AgentCard } from '@a2a-js/sdk';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import type { A2ARequestHandler } from '@a2a-js/sdk/server';
-import type { CallerEnv } from '../auth/caller.ts';
 import { JSONRPC_PATH, REST_PATH } from '../a2a/card.ts';
+import type { BucketRate } from '../util/token-buckets.ts';
 import { describeError, log } from '../util/log.ts';
 import { agentCardRoute, staticJsonRoute } from './card-routes.ts';
 import { restErrorResponse, rpcErrorResponse } from './errors.ts';
 import { jsonRpcEndpoint } from './jsonrpc.ts';
+import { metricsRoute, type Metrics } from './metrics.ts';
 import { edgeHeaders, limitBody } from './middleware.ts';
+import { observeRequests, type ObservedEnv } from './observe.ts';
+import { limitByAddress, limitByCaller, type RateRefusal } from './rate-limit.ts';
 import { restEndpoint } from './rest.ts';
 
 export interface HttpParts {
@@ -25,13 +28,22 @@ export interface HttpParts {
   /** RFC 9728 metadata, served when callers must authenticate. */
   resourceMetadata: Record<string, unknown> | undefined;
   /** Sets the caller of every request that acts for one (or refuses the request). */
-  authenticate: MiddlewareHandler<CallerEnv>;
+  authenticate: MiddlewareHandler<ObservedEnv>;
   /** Request bodies larger than this are refused with 413. */
   maxBodyBytes: number;
+  /** Request rates per client address (before authentication) and per verified caller; undefined: no limit. */
+  rates: { perAddress: BucketRate | undefined; perCaller: BucketRate | undefined };
+  /** Proxies in front whose X-Forwarded-For entry names the client. */
+  trustedProxies: number;
+  /** Counted when given; served at /metrics when `metricsToken` is set too. */
+  metrics: Metrics | undefined;
+  metricsToken: string | undefined;
 }
 
-export function buildHttpApp({ card, requestHandler, page, resourceMetadata, authenticate, maxBodyBytes }: HttpParts): Hono<CallerEnv> {
-  const app = new Hono<CallerEnv>();
+export function buildHttpApp(parts: HttpParts): Hono<ObservedEnv> {
+  const { card, requestHandler, page, resourceMetadata, authenticate, maxBodyBytes, rates, trustedProxies, metrics, metricsToken } = parts;
+  const app = new Hono<ObservedEnv>();
+  app.use(observeRequests(metrics));
   app.use(edgeHeaders());
 
   // Public routes.
@@ -46,9 +58,13 @@ export function buildHttpApp({ card, requestHandler, page, resourceMetadata, aut
   app.get('/.well-known/agent-card.json', cardRoute);
   app.get('/.well-known/agent.json', cardRoute);
   if (resourceMetadata) app.get('/.well-known/oauth-protected-resource', staticJsonRoute(resourceMetadata));
+  // Behind a bearer of its own, before the callers' authentication.
+  if (metrics && metricsToken) app.get('/metrics', metricsRoute(metrics, metricsToken));
 
   // Everything below acts for a caller.
+  if (rates.perAddress) app.use(limitByAddress(rates.perAddress, trustedProxies, tooManyRequests));
   app.use(authenticate);
+  if (rates.perCaller) app.use(limitByCaller(rates.perCaller, tooManyRequests));
 
   const tooLarge = `Request body is larger than ${maxBodyBytes / 1024 / 1024} MiB.`;
   // The unread rest of an oversized body would be parsed as the next request, so the connection closes.
@@ -74,3 +90,9 @@ export function buildHttpApp({ card, requestHandler, page, resourceMetadata, aut
   });
   return app;
 }
+
+const tooManyRequests: RateRefusal = (c, retryAfterSeconds, who) => {
+  c.header('Retry-After', String(retryAfterSeconds));
+  const message = who === 'caller' ? 'You are sending requests faster than this server accepts from one caller.' : 'Requests from your address are coming faster than this server accepts.';
+  return restErrorResponse(c, 429, 'RESOURCE_EXHAUSTED', `${message} Try again in ${retryAfterSeconds} s.`);
+};

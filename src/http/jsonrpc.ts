@@ -13,9 +13,9 @@ import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
 import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
-import type { CallerEnv } from '../auth/caller.ts';
 import { checkGetParams, checkListParams, checkSendParams, checkShape, checkTaskIdParams, checkTenant } from '../a2a/validate.ts';
 import { isJsonContentType } from './middleware.ts';
+import type { ObservedEnv } from './observe.ts';
 import { rpcAnswer, rpcError, rpcErrorEnvelope, rpcErrorResponse, rpcFailure, type RpcError, type RpcId } from './errors.ts';
 import { sseError, sseResponse } from './sse.ts';
 
@@ -42,7 +42,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
   const v1 = new JsonRpcTransportHandler(requestHandler);
   const v03 = new LegacyJsonRpcTransportHandler(requestHandler);
 
-  return async function jsonRpc(c: Context<CallerEnv>): Promise<Response> {
+  return async function jsonRpc(c: Context<ObservedEnv>): Promise<Response> {
     const contentType = c.req.header('content-type');
     if (!isJsonContentType(contentType)) {
       return rpcErrorResponse(c, null, {
@@ -61,6 +61,9 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     const envelope = checkEnvelope(body);
     if ('error' in envelope) return rpcErrorResponse(c, envelope.id, envelope.error);
     const { id, method, params } = envelope;
+    c.set('a2aMethod', method);
+    const taskId = taskIdIn(params);
+    if (taskId) c.set('taskId', taskId);
 
     const legacy = isLegacyJsonRpcMethod(method);
     if (!legacy && !isV1JsonRpcMethod(method)) {
@@ -88,7 +91,11 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     }
 
     const result = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
-    if (!isAsyncIterable(result)) return rpcAnswer(c, result);
+    if (!isAsyncIterable(result)) {
+      const created = taskIdIn((result as { result?: unknown }).result);
+      if (created) c.set('taskId', created);
+      return rpcAnswer(c, result);
+    }
     return sseResponse(c, result, {
       toJson: (event) => event,
       errorJson: (error) => rpcErrorEnvelope(id, rpcError(error, legacy)),
@@ -118,6 +125,13 @@ function checkEnvelope(body: unknown): { id: RpcId; method: string; params: unkn
     return { id: validId, error: { code: A2A_ERROR_CODE.INVALID_PARAMS, message: 'Invalid params: "params" must be a JSON object.' } };
   }
   return { id: validId, method: request.method, params };
+}
+
+/** The task a request or an answer names (`id`, `message.taskId`, or a 1.0 `task.id`), for the log line. */
+function taskIdIn(value: unknown): string | undefined {
+  const object = value as { id?: unknown; task?: { id?: unknown }; message?: { taskId?: unknown } } | undefined;
+  const id = object?.task?.id ?? object?.id ?? object?.message?.taskId;
+  return typeof id === 'string' ? id : undefined;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

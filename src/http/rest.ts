@@ -18,9 +18,9 @@ import type { Context } from 'hono';
 import { A2A_CONTENT_TYPE, A2A_VERSION_HEADER, AgentCard, Extensions, HTTP_EXTENSION_HEADER, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
 import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, RequestMalformedError } from '@a2a-js/sdk/errors';
 import { ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
-import type { CallerEnv } from '../auth/caller.ts';
 import { checkGetParams, checkListParams, checkSendParams, checkShape, checkTenant } from '../a2a/validate.ts';
 import { isJsonContentType } from './middleware.ts';
+import type { ObservedEnv } from './observe.ts';
 import { restErrorBody, restErrorResponse, restFailure } from './errors.ts';
 import { sseResponse } from './sse.ts';
 
@@ -69,9 +69,11 @@ function matchOperation(segments: string[], tenant: string): Route | undefined {
 }
 
 export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard, mountPath: string) {
-  return async function rest(c: Context<CallerEnv>): Promise<Response> {
+  return async function rest(c: Context<ObservedEnv>): Promise<Response> {
     const route = matchRestPath(c.req.path.slice(mountPath.length));
     if (!route) return restErrorResponse(c, 404, 'NOT_FOUND', `There is no A2A operation at ${c.req.method} ${c.req.path}.`);
+    c.set('a2aMethod', route.operation);
+    if (route.taskId) c.set('taskId', route.taskId);
     const allowed = METHODS[route.operation];
     if (!allowed.includes(c.req.method)) {
       return restErrorResponse(c, 405, 'METHOD_NOT_ALLOWED', `Use ${allowed.join(' or ')} for this operation.`, { Allow: allowed.join(', ') });

@@ -1,15 +1,52 @@
 /**
- * One JSON line per event on stderr. Every line passes through redact(), so a credential that slips
- * into a message or an error is replaced before it is written.
+ * One JSON line per event on stderr, at or above the level LOG_LEVEL names (app.ts sets it).
+ *
+ * Every line passes through redact() as it is written: that is the one redaction point for logs,
+ * and it also covers what libraries write with console.* (captureConsole), which otherwise carries
+ * caller-chosen values and stack traces to the log. Lines are JSON-encoded whole, so a value with a
+ * newline or a quote cannot forge a line of its own.
+ *
+ * Lines are written once per turn of the event loop, batched: a request log line each would
+ * otherwise cost a write system call per request.
  */
+import { format } from 'node:util';
 import { redact } from './redact.ts';
 
-type Level = 'info' | 'warn' | 'error';
+export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 type Fields = Record<string, string | number | boolean | undefined>;
 
-function write(level: Level, message: string, fields?: Fields): void {
-  const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
-  process.stderr.write(`${redact(line)}\n`);
+const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: Infinity };
+export const LEVELS = Object.keys(RANK) as Level[];
+
+let threshold = RANK.info;
+let pending: string[] = [];
+let scheduled = false;
+
+/** Lines below `level` are dropped. */
+export function setLogLevel(level: Level): void {
+  threshold = RANK[level];
+}
+
+export function isLevel(value: string): value is Level {
+  return value in RANK;
+}
+
+function write(level: Exclude<Level, 'silent'>, message: string, fields?: Fields): void {
+  if (RANK[level] < threshold) return;
+  pending.push(redact(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })));
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushLog);
+  }
+}
+
+/** Writes what is waiting now (also on exit, so the last lines are not lost). */
+export function flushLog(): void {
+  scheduled = false;
+  if (pending.length === 0) return;
+  const lines = `${pending.join('\n')}\n`;
+  pending = [];
+  process.stderr.write(lines);
 }
 
 /** A short description of an error for a log line: its class and message, never its stack or request. */
@@ -19,7 +56,21 @@ export function describeError(error: unknown): string {
 }
 
 export const log = {
+  debug: (message: string, fields?: Fields) => write('debug', message, fields),
   info: (message: string, fields?: Fields) => write('info', message, fields),
   warn: (message: string, fields?: Fields) => write('warn', message, fields),
   error: (message: string, fields?: Fields) => write('error', message, fields),
 };
+
+/**
+ * Routes console.log/info/warn/error/debug (what libraries such as the SDK write) through this log:
+ * one redacted JSON line each, an error as its class and message without its stack.
+ */
+export function captureConsole(): void {
+  const text = (args: unknown[]) => format(...args.map((arg) => (arg instanceof Error ? describeError(arg) : arg)));
+  console.debug = (...args: unknown[]) => write('debug', text(args), { source: 'console' });
+  console.log = console.info = (...args: unknown[]) => write('info', text(args), { source: 'console' });
+  console.warn = (...args: unknown[]) => write('warn', text(args), { source: 'console' });
+  console.error = (...args: unknown[]) => write('error', text(args), { source: 'console' });
+  process.once('exit', flushLog);
+}

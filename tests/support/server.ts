@@ -7,9 +7,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server.ts';
+import { isLevel, setLogLevel } from '../../src/util/log.ts';
 import { agentsDir, ECHO_AGENTS } from './agents.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+// Servers started in a test process write no log lines, so `npm test` shows tests; TEST_LOG_LEVEL=debug shows them.
+const testLogLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+setLogLevel(isLevel(testLogLevel) ? testLogLevel : 'silent');
 
 export interface TestServerOptions extends Omit<ServerOptions, 'env'> {
   env?: Record<string, string | undefined>;

@@ -1,0 +1,50 @@
+/**
+ * The first middleware: gives each request an id (an inbound X-Request-Id that looks like one, else
+ * a new one), echoes it back, and when the response starts writes one log line (request id, route,
+ * A2A method, status, duration, caller id, task id) and counts it for the metrics.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import type { Caller } from '../auth/caller.ts';
+import { log } from '../util/log.ts';
+import type { Metrics } from './metrics.ts';
+
+/** What the layers after this one tell it about a request, for the log line. */
+export type ObservedEnv = {
+  Variables: {
+    requestId: string;
+    caller: Caller;
+    /** The A2A method (JSON-RPC) or operation (REST) the request called. */
+    a2aMethod: string;
+    taskId: string;
+  };
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler<ObservedEnv> {
+  return async function observed(c, next) {
+    const started = performance.now();
+    const inbound = c.req.header('x-request-id');
+    const requestId = inbound && REQUEST_ID.test(inbound) ? inbound : crypto.randomUUID();
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
+    await next();
+    // The route that answered (the last one matched); a request no route answered is one label, not its path.
+    const matched = routePath(c, -1);
+    const route = matched === '/*' ? 'unmatched' : matched;
+    const status = c.res.status;
+    metrics?.requests.inc({ route, status });
+    log.info('request', {
+      requestId,
+      method: c.req.method,
+      route,
+      path: c.req.path,
+      a2aMethod: c.get('a2aMethod'),
+      status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      caller: c.get('caller')?.id || undefined,
+      taskId: c.get('taskId'),
+    });
+  };
+}
