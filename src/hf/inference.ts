@@ -137,7 +137,8 @@ function explain(error: unknown, { modelId, status, attempt, started, timedOut, 
   const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
   switch (status) {
     case undefined:
-      return new AgentError('failed', `Could not reach the inference router for ${modelId}: ${rootCause(error)}. Try again in a moment.`);
+      if (unreachable(error)) return new AgentError('failed', `Could not reach the inference router for ${modelId}: ${rootCause(error)}. Try again in a moment.`);
+      return new AgentError('failed', `The inference router answered for ${modelId} with something this server could not read (${rootCause(error)}). Try again; if it keeps happening, the router or HF_INFERENCE_ENDPOINT is at fault.`);
     case 401:
       return new AgentError('failed', 'Hugging Face rejected the token used for this call (401). Check that it is valid and has the "Make calls to Inference Providers" permission.');
     case 402:
@@ -168,6 +169,11 @@ function duration(ms: number): string {
 function upstreamMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^Failed to perform inference:\s*/, '').slice(0, 300);
+}
+
+/** The request never got an answer: the connection could not be made or was refused (fetch's own failure). */
+function unreachable(error: unknown): boolean {
+  return error instanceof TypeError && /fetch failed/i.test(error.message);
 }
 
 function rootCause(error: unknown): string {

@@ -67,13 +67,12 @@ export function buildHttpApp(parts: HttpParts): Hono<ObservedEnv> {
   if (rates.perCaller) app.use(limitByCaller(rates.perCaller, tooManyRequests));
 
   const tooLarge = `Request body is larger than ${maxBodyBytes / 1024 / 1024} MiB.`;
-  // The unread rest of an oversized body would be parsed as the next request, so the connection closes.
   const jsonRpcTooLarge = (c: Context) => {
-    c.header('Connection', 'close');
+    closeIfFarTooLarge(c, maxBodyBytes);
     return rpcErrorResponse(c, null, { code: A2A_ERROR_CODE.INVALID_REQUEST, message: tooLarge }, 413);
   };
   const restTooLarge = (c: Context) => {
-    c.header('Connection', 'close');
+    closeIfFarTooLarge(c, maxBodyBytes);
     return restErrorResponse(c, 413, 'RESOURCE_EXHAUSTED', tooLarge);
   };
   const jsonRpc = jsonRpcEndpoint(requestHandler, card);
@@ -96,3 +95,13 @@ const tooManyRequests: RateRefusal = (c, retryAfterSeconds, who) => {
   const message = who === 'caller' ? 'You are sending requests faster than this server accepts from one caller.' : 'Requests from your address are coming faster than this server accepts.';
   return restErrorResponse(c, 429, 'RESOURCE_EXHAUSTED', `${message} Try again in ${retryAfterSeconds} s.`);
 };
+
+/**
+ * After a 413 the connection stays open while Node reads and discards the rest of the body, so a
+ * client still sending gets to read the answer instead of a connection reset. A body declared far
+ * beyond the limit is not worth reading: that connection closes.
+ */
+function closeIfFarTooLarge(c: Context, maxBodyBytes: number): void {
+  const declared = Number(c.req.header('content-length'));
+  if (!(declared <= 8 * maxBodyBytes)) c.header('Connection', 'close');
+}

@@ -21,6 +21,7 @@ export type ObservedEnv = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const BINDINGS = ['/a2a/jsonrpc', '/a2a/rest'];
 
 export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler<ObservedEnv> {
   return async function observed(c, next) {
@@ -30,9 +31,10 @@ export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
     await next();
-    // The route that answered (the last one matched); a request no route answered is one label, not its path.
-    const matched = routePath(c, -1);
-    const route = matched === '/*' ? 'unmatched' : matched;
+    // The route that answered. When a middleware answered (auth, a rate limit, not found), the
+    // binding it was meant for, or one label for everything else: never the raw path.
+    const answered = routePath(c);
+    const route = answered !== '/*' ? answered : (BINDINGS.find((prefix) => c.req.path.startsWith(prefix)) ?? 'unmatched');
     const status = c.res.status;
     metrics?.requests.inc({ route, status });
     log.info('request', {
