@@ -56,6 +56,22 @@ export interface Config {
   addressRate: number;
   /** Proxies in front of the server whose X-Forwarded-For entry names the client (1 on a Space). */
   trustedProxies: number;
+  /**
+   * Sign in with Hugging Face on the page. A Space whose README front matter says `hf_oauth: true`
+   * gets an OAuth app of its own (OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SCOPES,
+   * OPENID_PROVIDER_URL); without one, the page signs in as a public client whose id is this
+   * server's Client ID Metadata Document URL.
+   */
+  oauth: {
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    /** Scopes the page asks for (always including openid and inference-api). */
+    scopes: string[];
+    /** The OpenID provider (the Hub). */
+    providerUrl: string;
+  };
+  /** The Space's id (`owner/name`), when running on one. */
+  spaceId: string | undefined;
 }
 
 /** Thrown for --help: the usage text, for app.ts to print before exiting successfully. */
@@ -128,6 +144,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   const logLevel = (nonEmpty(env.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!isLevel(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, not "${env.LOG_LEVEL}"`);
   const onSpace = nonEmpty(env.SPACE_HOST) !== undefined;
+  const hubUrl = optionalUrl('HF_ENDPOINT', env.HF_ENDPOINT) ?? 'https://huggingface.co';
   return {
     host: flags.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
     port: parsePort(flags.port ?? nonEmpty(env.PORT) ?? '7860'),
@@ -139,7 +156,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     publicUrl: optionalUrl('FAST_AGENT_PUBLIC_URL', env.FAST_AGENT_PUBLIC_URL) ?? resourceUrl,
     serverToken,
     onSpace,
-    hubUrl: optionalUrl('HF_ENDPOINT', env.HF_ENDPOINT) ?? 'https://huggingface.co',
+    hubUrl,
     inferenceUrl: optionalUrl('HF_INFERENCE_ENDPOINT', env.HF_INFERENCE_ENDPOINT) ?? 'https://router.huggingface.co',
     logLevel,
     metricsToken: optionalSecret('METRICS_TOKEN', env.METRICS_TOKEN),
@@ -147,6 +164,13 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     addressRate: count('RATE_LIMIT_PER_ADDRESS', env.RATE_LIMIT_PER_ADDRESS, 50),
     // The Spaces proxy appends the client's address to X-Forwarded-For; elsewhere nothing is trusted unless configured.
     trustedProxies: count('FAST_AGENT_TRUSTED_PROXIES', env.FAST_AGENT_TRUSTED_PROXIES, onSpace ? 1 : 0),
+    oauth: {
+      clientId: nonEmpty(env.OAUTH_CLIENT_ID),
+      clientSecret: nonEmpty(env.OAUTH_CLIENT_SECRET),
+      scopes: [...new Set(['openid', 'profile', 'inference-api', ...(nonEmpty(env.OAUTH_SCOPES)?.split(/[\s,]+/).filter(Boolean) ?? [])])],
+      providerUrl: optionalUrl('OPENID_PROVIDER_URL', env.OPENID_PROVIDER_URL) ?? hubUrl,
+    },
+    spaceId: nonEmpty(env.SPACE_ID),
   };
 }
 

@@ -25,7 +25,7 @@ import { mcpTools, toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { buildHttpApp } from './http/app.ts';
 import { clientAddress, isLoopback } from './http/client-address.ts';
 import { Metrics } from './http/metrics.ts';
-import { renderLandingPage } from './web/page.ts';
+import { registerWebRoutes } from './web/routes.ts';
 import { log } from './util/log.ts';
 import { registerSecret } from './util/redact.ts';
 
@@ -120,7 +120,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   app = buildHttpApp({
     card,
     requestHandler,
-    page: renderLandingPage({ baseUrl, agents, authRequired: authOn }),
+    web: (routes) => registerWebRoutes(routes, { baseUrl, agents, authRequired: authOn, hubUrl: config.hubUrl, oauth: config.oauth, spaceId: config.spaceId }),
     resourceMetadata:
       config.auth.mode === 'huggingface' ? protectedResourceMetadata({ resource: resourceUrl, hubUrl: config.hubUrl, scopes: config.auth.scopes, name: card.name }) : undefined,
     authenticate:

@@ -23,8 +23,8 @@ import { restEndpoint } from './rest.ts';
 export interface HttpParts {
   card: AgentCard;
   requestHandler: A2ARequestHandler;
-  /** The landing page's HTML. */
-  page: string;
+  /** Registers the Space's page and its sign-in routes (public). */
+  web: (app: Hono<ObservedEnv>) => void;
   /** RFC 9728 metadata, served when callers must authenticate. */
   resourceMetadata: Record<string, unknown> | undefined;
   /** Sets the caller of every request that acts for one (or refuses the request). */
@@ -41,16 +41,13 @@ export interface HttpParts {
 }
 
 export function buildHttpApp(parts: HttpParts): Hono<ObservedEnv> {
-  const { card, requestHandler, page, resourceMetadata, authenticate, maxBodyBytes, rates, trustedProxies, metrics, metricsToken } = parts;
+  const { card, requestHandler, web, resourceMetadata, authenticate, maxBodyBytes, rates, trustedProxies, metrics, metricsToken } = parts;
   const app = new Hono<ObservedEnv>();
   app.use(observeRequests(metrics));
   app.use(edgeHeaders());
 
   // Public routes.
-  app.get('/', function landingPage(c) {
-    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *");
-    return c.html(page);
-  });
+  web(app);
   app.get('/healthz', function health(c) {
     return c.json({ status: 'ok' });
   });
