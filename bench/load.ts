@@ -3,9 +3,10 @@
  * over 32 keep-alive connections, with every response checked so a fast error cannot pass for speed.
  */
 import autocannon from 'autocannon';
+import { readCpuSeconds, sampleMemory, type ServerProcess } from './server-process.ts';
 
 export const CONNECTIONS = 32;
-const TEXT = 'hello benchmark world';
+export const TEXT = 'hello benchmark world';
 
 export const SEND_MESSAGE = JSON.stringify({
   jsonrpc: '2.0',
@@ -13,7 +14,7 @@ export const SEND_MESSAGE = JSON.stringify({
   method: 'SendMessage',
   params: { message: { messageId: 'm1', role: 'ROLE_USER', parts: [{ text: TEXT }] } },
 });
-const HEADERS = { 'content-type': 'application/json', 'a2a-version': '1.0' };
+export const HEADERS = { 'content-type': 'application/json', 'a2a-version': '1.0' };
 
 export interface Target {
   url: string;
@@ -95,4 +96,27 @@ export async function runLoad(target: Target, limit: { seconds: number } | { amo
     non2xx: result.non2xx,
     errors: result.errors + result.mismatches,
   };
+}
+
+export interface Window extends Measurement {
+  /** The server's CPU time (user + system) over the window, in seconds. */
+  serverCpuSeconds: number;
+  /** This process's CPU time over the window: what the load generator took of the machine. */
+  loadCpuSeconds: number;
+  /** The highest resident size of the server seen during the window (VmHWM included), in bytes. */
+  peakRss: number;
+}
+
+/**
+ * One measured window of load on one server, with the server's CPU time beside its throughput:
+ * on a shared machine req/s moves with whatever else runs, while CPU per request mostly does not.
+ */
+export async function measureWindow(server: ServerProcess, target: Target, seconds: number): Promise<Window> {
+  const sampler = sampleMemory(server.pid);
+  const loadCpuBefore = process.cpuUsage();
+  const serverCpuBefore = readCpuSeconds(server.pid);
+  const measured = await runLoad(target, { seconds });
+  const serverCpuSeconds = readCpuSeconds(server.pid) - serverCpuBefore;
+  const loadCpu = process.cpuUsage(loadCpuBefore);
+  return { ...measured, serverCpuSeconds, loadCpuSeconds: (loadCpu.user + loadCpu.system) / 1e6, peakRss: sampler.stop() };
 }

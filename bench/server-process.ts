@@ -1,17 +1,17 @@
 /**
- * One server under test, in its own process, so its memory is its own. Each child is started as
- * `node --import tsx <script>` rather than through the tsx CLI: the CLI runs the script in a node
- * grandchild, and the pid we read /proc for must be the process that serves.
+ * One server under test, in its own process, so its memory and CPU time are its own. Each child is
+ * plain `node <compiled .js>` (see build.ts), with no launcher in between: the pid we read /proc for
+ * must be the process that serves, and a launcher (like the tsx CLI) would serve from a grandchild.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { compiled, ROOT } from './build.ts';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const READY = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/;
 const START_TIMEOUT_MS = 30_000;
+const LOG_LINES_KEPT = 20;
+const LOG_TAIL_CHARS = 16 * 1024;
 
 export interface ServerProcess {
   name: string;
@@ -24,8 +24,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** What to run: a source file under the repository root (run compiled) and its arguments. */
+export interface ServerCommand {
+  script: string;
+  args?: string[];
+}
+
 export interface StartOptions {
-  /** Preload bench/heap-probe.ts; it adds nothing to a request's path, but it is not how users start a server. */
+  /** Preload bench/heap-probe.ts (compiled); it adds nothing to a request's path, but it is not how users start a server. */
   heapProbe?: boolean;
   /** Set on top of the cleared environment, e.g. to turn auth on. */
   env?: Record<string, string>;
@@ -46,10 +52,10 @@ process.once('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
-/** Starts a script under tsx and resolves once it logs the URL it listens on. */
-export function startServer(name: string, args: string[], { heapProbe = false, env = {} }: StartOptions = {}): Promise<ServerProcess> {
-  const probe = heapProbe ? ['--expose-gc', '--import', pathToFileURL(path.join(ROOT, 'bench/heap-probe.ts')).href] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...probe, ...args], {
+/** Starts the compiled script and resolves once it logs the URL it listens on. */
+export function startServer(name: string, { script, args = [] }: ServerCommand, { heapProbe = false, env = {} }: StartOptions = {}): Promise<ServerProcess> {
+  const probe = heapProbe ? ['--expose-gc', '--import', pathToFileURL(compiled('bench/heap-probe.ts')).href] : [];
+  const child = spawn(process.execPath, [...probe, compiled(script), ...args], {
     cwd: ROOT,
     env: { ...serverEnv(), ...env },
     // Its own process group, so a stop also takes down anything the server spawned.
@@ -59,7 +65,16 @@ export function startServer(name: string, args: string[], { heapProbe = false, e
   children.add(child);
   child.once('exit', () => children.delete(child));
 
-  const recent: string[] = [];
+  // Raw chunks, not lines, and joined only when asked for: a server that logs every request would
+  // otherwise cost this process (the load generator, on the same cores) work per request.
+  const tail: string[] = [];
+  let tailChars = 0;
+  const keep = (chunk: string) => {
+    tail.push(chunk);
+    tailChars += chunk.length;
+    while (tail.length > 1 && tailChars - tail[0]!.length >= LOG_TAIL_CHARS) tailChars -= tail.shift()!.length;
+  };
+  const recentLog = () => tail.join('').split('\n').slice(-LOG_LINES_KEPT - 1).join('\n');
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (why: string) => {
@@ -67,23 +82,24 @@ export function startServer(name: string, args: string[], { heapProbe = false, e
       settled = true;
       clearTimeout(timer);
       killGroup(child, 'SIGKILL');
-      reject(new Error(`${name} did not start: ${why}\n${recent.join('\n')}`));
+      reject(new Error(`${name} did not start: ${why}\n${recentLog()}`));
     };
     const timer = setTimeout(() => fail(`no "url" log line within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
     child.once('error', (error) => fail(error.message));
-    // 'close', not 'exit': by then every line the server wrote is in `recent`.
+    // 'close', not 'exit': by then everything the server wrote is in the tail.
     child.once('close', (code, signal) => fail(`exited with ${signal ?? code}`));
 
     // Keep reading stderr for the whole run: a full pipe would stall the server.
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      recent.push(line);
-      if (recent.length > 20) recent.shift();
-      const url = READY.exec(line)?.[1];
-      if (settled || url === undefined || child.pid === undefined) return;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      keep(chunk);
+      if (settled) return;
+      const url = READY.exec(tail.join(''))?.[1];
+      if (url === undefined || child.pid === undefined) return;
       if (hasChildren(child.pid)) return fail('it serves from a child process, so its memory would not be measured');
       settled = true;
       clearTimeout(timer);
-      resolve({ name, pid: child.pid, url, recentLog: () => recent.join('\n'), liveHeap: () => askHeap(child), stop: () => stop(child) });
+      resolve({ name, pid: child.pid, url, recentLog, liveHeap: () => askHeap(child), stop: () => stop(child) });
     });
   });
 }
@@ -167,11 +183,16 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Our server reads its settings from the environment too; clear them so it runs with defaults and auth off. */
+/**
+ * Our server reads its settings from the environment too (src/config.ts); clear them so it runs with
+ * its defaults and auth off, whatever the shell that started the bench holds.
+ */
+const SERVER_SETTINGS = new Set(['SPACE_HOST', 'HF_TOKEN', 'HOST', 'PORT', 'HF_ENDPOINT', 'HF_INFERENCE_ENDPOINT', 'LOG_LEVEL', 'METRICS_TOKEN']);
+
 function serverEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key.startsWith('FAST_AGENT_') || key === 'SPACE_HOST' || key === 'HF_TOKEN') delete env[key];
+    if (key.startsWith('FAST_AGENT_') || key.startsWith('RATE_LIMIT_') || SERVER_SETTINGS.has(key)) delete env[key];
   }
   return env;
 }

@@ -1,19 +1,22 @@
 /**
  * What the tool loop itself costs per turn, apart from the model and the tool. A fake model router
  * asks for one MCP tool call, then answers from its result; a real MCP server runs the tool; this
- * server runs in this process, so every timestamp (performance.now()) is on one clock. A timing
+ * server runs in this process, so every timestamp (performance.now()) is on one clock. The server is
+ * the compiled one from .bench-build (build.ts), as it ships; the fake router, the MCP server and
+ * the proxies run under tsx, and only their leftovers on this thread can reach our figures. A timing
  * proxy in front of the router and one in front of the MCP server mark when each request arrives
  * and when its answer is finished; what is left of a turn is ours.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
-import { startServer } from '../src/server.ts';
+import { pathToFileURL } from 'node:url';
+import { compiled } from './build.ts';
 import { startFakeRouter, type RecordedRequest, type Reply } from '../tests/support/fake-router.ts';
 import { startMcpServer } from '../tests/support/mcp-server.ts';
 import { startTimingProxy, type Exchange } from './timing-proxy.ts';
 import { printTable } from './table.ts';
+import { percentile } from './stats.ts';
 
 const TOOL = 'tools__search_models';
 const ANSWER_MARK = 'acme/tiny-classifier'; // in the tool's result, so in the answer only if the tool ran
@@ -43,7 +46,13 @@ function script(request: RecordedRequest): Reply {
   return result ? { text: `The tool said: ${result.content}` } : { toolCalls: [{ name: TOOL, arguments: '{"query":"text classification"}' }] };
 }
 
-export async function toolLoop({ warmUpTurns, turns }: { warmUpTurns: number; turns: number }): Promise<ToolLoop> {
+export async function toolLoop(options: { warmUpTurns: number; turns: number }): Promise<ToolLoop> {
+  return quietly(() => measureToolLoop(options));
+}
+
+async function measureToolLoop({ warmUpTurns, turns }: { warmUpTurns: number; turns: number }): Promise<ToolLoop> {
+  const { loadConfig } = (await import(pathToFileURL(compiled('src/config.ts')).href)) as typeof import('../src/config.ts');
+  const { startServer } = (await import(pathToFileURL(compiled('src/server.ts')).href)) as typeof import('../src/server.ts');
   const cleanup: Array<() => Promise<unknown>> = [];
   try {
     const router = await startFakeRouter(script);
@@ -60,7 +69,7 @@ export async function toolLoop({ warmUpTurns, turns }: { warmUpTurns: number; tu
     await writeFile(path.join(cards, 'tools.md'), `---\nname: tools\nmodel: hf.bench/tools\ndefault: true\nuse_history: false\nmcp_connect:\n  tools:\n    target: ${mcpProxy.url}\n---\n\nFind models with the tool.\n`);
     await writeFile(path.join(cards, 'echo.md'), '---\nname: echo\nmodel: passthrough\n---\n\nRepeat the message.\n');
     const env = { HF_TOKEN: 'hf_benchservertoken', HF_INFERENCE_ENDPOINT: modelProxy.url };
-    const server = await quietly(() => startServer(loadConfig(['--host', '127.0.0.1', '--port', '0', '--agent-cards', cards], env), { env }));
+    const server = await startServer(loadConfig(['--host', '127.0.0.1', '--port', '0', '--agent-cards', cards], env), { env });
     cleanup.push(() => server.close());
 
     const endpoint = `${server.url}/a2a/jsonrpc`;
@@ -99,13 +108,18 @@ async function turn(endpoint: string, agent: string | undefined): Promise<Turn> 
   return { start, end };
 }
 
-/** The in-process server logs its start to stderr; that line would land in the middle of the tables. */
+/**
+ * The in-process server logs every request to stderr, as it ships, and those lines would bury the
+ * tables. Only the write is dropped: each line is still built, so the loop still pays for its log.
+ */
 async function quietly<T>(body: () => Promise<T>): Promise<T> {
   const write = process.stderr.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
     return await body();
   } finally {
+    // The log writes its lines once per turn of the event loop: let the last batch go first.
+    await new Promise((resolve) => setImmediate(resolve));
     process.stderr.write = write;
   }
 }
@@ -208,11 +222,6 @@ export function printToolLoop(result: ToolLoop): void {
     ],
   );
   console.log(`(${OPTIONAL_STREAM}: the optional server-to-client stream the MCP client asks for after connecting; the proxy answers 405 and nothing waits on it, so it is left out of the times above)`);
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 function ms(value: number): string {
