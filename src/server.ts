@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { TaskState } from '@a2a-js/sdk';
 import type { Config } from './config.ts';
-import { loadAgentSet, type AgentSpec } from './agents/agent-set.ts';
+import { AgentSet, loadAgentSet, type AgentSpec } from './agents/agent-set.ts';
 import { Conversations, type ConversationLimits } from './agents/conversations.ts';
 import { passthroughModel } from './agents/passthrough.ts';
 import type { ChatModel, ToolSessionFactory } from './agents/ports.ts';
@@ -103,7 +103,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     openTools: timedTools(mcpTools({ hubUrl: config.hubUrl, listings: toolListingCache(), limits: options.mcpLimits, fetch: options.mcpFetch }), metrics),
     conversations,
   });
-  const card = buildAgentCard({ baseUrl, agents, auth: config.auth.mode === 'huggingface' ? { hubUrl: config.hubUrl, scopes: config.auth.scopes } : undefined });
+  const cardAuth = config.auth.mode === 'huggingface' ? { hubUrl: config.hubUrl, scopes: config.auth.scopes } : undefined;
+  const card = buildAgentCard({ baseUrl, agents, auth: cardAuth });
   requestHandler = new TaskHandler({
     card,
     store: tasks,
@@ -117,9 +118,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   const resourceUrl = config.resourceUrl ?? baseUrl;
   const rate = (perSecond: number) => (perSecond > 0 ? { perSecond, burst: perSecond * 5 } : undefined);
+  const ownEndpoints = agents.all.map((agent) => {
+    const basePath = `/agents/${agent.name}`;
+    const ownCard = buildAgentCard({ baseUrl: `${baseUrl}${basePath}`, agents: new AgentSet([agent]), auth: cardAuth });
+    return { basePath, card: ownCard, requestHandler: requestHandler.forAgent(agent, ownCard) };
+  });
   app = buildHttpApp({
-    card,
-    requestHandler,
+    endpoints: [{ basePath: '', card, requestHandler }, ...ownEndpoints],
     web: (routes) => registerWebRoutes(routes, { baseUrl, agents, authRequired: authOn, hubUrl: config.hubUrl, oauth: config.oauth, spaceId: config.spaceId }),
     resourceMetadata:
       config.auth.mode === 'huggingface' ? protectedResourceMetadata({ resource: resourceUrl, hubUrl: config.hubUrl, scopes: config.auth.scopes, name: card.name }) : undefined,

@@ -10,6 +10,10 @@
  * loads, clones and saves the task on every event, which measured as most of a request's CPU.
  *
  * Callers see only their own tasks (owner and tenant): anything else is "task not found".
+ *
+ * Every agent can also be served as an A2A agent of its own (forAgent): the same tasks and limits,
+ * with the agent fixed, whatever a message names, and only that agent's tasks in view. Methods take
+ * that agent as an optional last argument, which the SDK's transports never pass.
  */
 import { TaskState, type AgentCard, type CancelTaskRequest, type GetTaskRequest, type ListTasksRequest, type ListTasksResponse, type Message, type SendMessageRequest, type StreamResponse, type SubscribeToTaskRequest, type Task, type TaskPushNotificationConfig } from '@a2a-js/sdk';
 import {
@@ -141,8 +145,26 @@ export class TaskHandler implements A2ARequestHandler {
     throw new UnsupportedOperationError('This agent has no extended card; its public card at /.well-known/agent-card.json is complete.');
   }
 
-  async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
-    const { run, start } = this.#begin(params, context);
+  /** A view of this handler that serves `agent` alone, under its own card. */
+  forAgent(agent: AgentSpec, card: AgentCard): A2ARequestHandler {
+    return {
+      getAgentCard: async () => card,
+      getAuthenticatedExtendedAgentCard: () => this.getAuthenticatedExtendedAgentCard(),
+      sendMessage: (params, context) => this.sendMessage(params, context, agent),
+      sendMessageStream: (params, context) => this.sendMessageStream(params, context, agent),
+      resubscribe: (params, context) => this.resubscribe(params, context, agent),
+      getTask: (params, context) => this.getTask(params, context, agent),
+      listTasks: (params, context) => this.listTasks(params, context, agent),
+      cancelTask: (params, context) => this.cancelTask(params, context, agent),
+      createTaskPushNotificationConfig: () => this.createTaskPushNotificationConfig(),
+      getTaskPushNotificationConfig: () => this.getTaskPushNotificationConfig(),
+      listTaskPushNotificationConfigs: () => this.listTaskPushNotificationConfigs(),
+      deleteTaskPushNotificationConfig: () => this.deleteTaskPushNotificationConfig(),
+    };
+  }
+
+  async sendMessage(params: SendMessageRequest, context: ServerCallContext, only?: AgentSpec): Promise<Message | Task> {
+    const { run, start } = this.#begin(params, context, only);
     const historyLength = params.configuration?.historyLength;
     start();
     if (params.configuration?.returnImmediately) return run.snapshot(historyLength);
@@ -150,10 +172,10 @@ export class TaskHandler implements A2ARequestHandler {
     return copyTask(run.record.task, historyLength);
   }
 
-  async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+  async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext, only?: AgentSpec): AsyncGenerator<StreamResponse, void, undefined> {
     const caller = callerOf(context);
     this.#checkWatching(caller);
-    const { run, start } = this.#begin(params, context);
+    const { run, start } = this.#begin(params, context, only);
     const first = run.snapshotForSubscribers(params.configuration?.historyLength);
     const subscriber = this.#watch(run, caller);
     start();
@@ -165,8 +187,8 @@ export class TaskHandler implements A2ARequestHandler {
     }
   }
 
-  async *resubscribe(params: SubscribeToTaskRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
-    const record = this.#find(params, context);
+  async *resubscribe(params: SubscribeToTaskRequest, context: ServerCallContext, only?: AgentSpec): AsyncGenerator<StreamResponse, void, undefined> {
+    const record = this.#find(params, context, only);
     const state = record.task.status?.state;
     if (isFinal(state)) {
       throw new UnsupportedOperationError(`Task ${record.task.id} has already ended (${stateName(state)}), so there is nothing to follow; read it with GetTask.`);
@@ -189,15 +211,16 @@ export class TaskHandler implements A2ARequestHandler {
     }
   }
 
-  async getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
-    const record = this.#find(params, context);
+  async getTask(params: GetTaskRequest, context: ServerCallContext, only?: AgentSpec): Promise<Task> {
+    const record = this.#find(params, context, only);
     return record.run ? record.run.snapshot(params.historyLength) : copyTask(record.task, params.historyLength);
   }
 
-  async listTasks(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+  async listTasks(params: ListTasksRequest, context: ServerCallContext, only?: AgentSpec): Promise<ListTasksResponse> {
     const pageSize = Math.min(params.pageSize || LIST_PAGE_SIZE.default, LIST_PAGE_SIZE.max);
     const page = this.#store.list(this.#scope(params.tenant, context), {
       contextId: params.contextId || undefined,
+      agent: only?.name,
       state: params.status || undefined, // 0 is "unspecified": no filter
       changedAfter: params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined,
       pageSize,
@@ -206,14 +229,18 @@ export class TaskHandler implements A2ARequestHandler {
     const historyLength = Math.min(params.historyLength ?? LIST_HISTORY_LENGTH.default, LIST_HISTORY_LENGTH.max);
     const tasks = page.records.map((record) => {
       const task = record.run ? record.run.snapshot(historyLength) : copyTask(record.task, historyLength);
-      if (!params.includeArtifacts) task.artifacts = [];
+      if (!params.includeArtifacts) {
+        task.artifacts = [];
+        // A completed task's status message is its answer (task-run.ts): it comes with the artifacts or not at all.
+        if (task.status?.state === TaskState.TASK_STATE_COMPLETED) task.status = { ...task.status, message: undefined };
+      }
       return task;
     });
     return { tasks, nextPageToken: page.nextPageToken, pageSize, totalSize: page.totalSize };
   }
 
-  async cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
-    const record = this.#find(params, context);
+  async cancelTask(params: CancelTaskRequest, context: ServerCallContext, only?: AgentSpec): Promise<Task> {
+    const record = this.#find(params, context, only);
     const state = record.task.status?.state;
     if (isFinal(state)) {
       throw new TaskNotCancelableError(`Task ${record.task.id} is not cancelable: it has already ended (${stateName(state)}).`);
@@ -260,7 +287,7 @@ export class TaskHandler implements A2ARequestHandler {
    * Takes a message: checks it against the task it continues (if any), records it, and prepares the
    * turn, which begins when `start` is called (after a streamed send has subscribed).
    */
-  #begin(params: SendMessageRequest, context: ServerCallContext): { run: TaskRun; start: () => void } {
+  #begin(params: SendMessageRequest, context: ServerCallContext, only: AgentSpec | undefined): { run: TaskRun; start: () => void } {
     const message = params.message;
     if (!message) throw new RequestMalformedError('Invalid params: "message" is required.');
     const caller = callerOf(context);
@@ -270,7 +297,7 @@ export class TaskHandler implements A2ARequestHandler {
     let record: TaskRecord;
     let agent: AgentSpec | undefined;
     if (message.taskId) {
-      record = this.#store.get(scope, message.taskId) ?? notFound(message.taskId);
+      record = this.#find({ id: message.taskId, tenant: params.tenant }, context, only);
       const { task } = record;
       if (record.run) {
         throw new UnsupportedOperationError(`Task ${task.id} is still working on an earlier message. Wait until it ends, or cancel it, before sending another.`);
@@ -284,12 +311,12 @@ export class TaskHandler implements A2ARequestHandler {
         throw new RequestMalformedError(`Invalid params: message.contextId "${message.contextId}" is not the context of task ${task.id} ("${task.contextId}").`);
       }
       this.#checkRunning(caller);
-      agent = typeof named === 'string' ? this.#runner.agents.select(named) : typeof task.metadata?.agent === 'string' ? this.#runner.agents.select(task.metadata.agent) : this.#runner.agents.default;
+      agent = only ?? (typeof named === 'string' ? this.#runner.agents.select(named) : typeof task.metadata?.agent === 'string' ? this.#runner.agents.select(task.metadata.agent) : this.#runner.agents.default);
       task.history.push({ ...message, contextId: task.contextId, taskId: task.id });
       record.weight += weighMessage(message);
     } else {
       this.#checkRunning(caller);
-      agent = named === undefined ? this.#runner.agents.default : typeof named === 'string' ? this.#runner.agents.select(named) : undefined;
+      agent = only ?? (named === undefined ? this.#runner.agents.default : typeof named === 'string' ? this.#runner.agents.select(named) : undefined);
       const id = crypto.randomUUID();
       const contextId = message.contextId || crypto.randomUUID();
       const task: Task = {
@@ -389,9 +416,12 @@ export class TaskHandler implements A2ARequestHandler {
     }
   }
 
-  #find(params: { id: string; tenant?: string }, context: ServerCallContext): TaskRecord {
+  /** The caller's task `params.id` (one of `only`'s, when given), or TaskNotFound. */
+  #find(params: { id: string; tenant?: string }, context: ServerCallContext, only: AgentSpec | undefined): TaskRecord {
     if (!params.id) throw new RequestMalformedError('Invalid params: "id" (the task id) is required.');
-    return this.#store.get(this.#scope(params.tenant, context), params.id) ?? notFound(params.id);
+    const record = this.#store.get(this.#scope(params.tenant, context), params.id);
+    if (!record || (only && record.task.metadata?.agent !== only.name)) notFound(params.id);
+    return record;
   }
 
   #scope(tenant: string | undefined, context: ServerCallContext): TaskScope {

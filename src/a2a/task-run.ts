@@ -174,7 +174,10 @@ export class TaskRun implements TurnSink {
     this.#flush(state === TaskState.TASK_STATE_COMPLETED);
     if (this.#answer || state === TaskState.TASK_STATE_COMPLETED) task.artifacts = [responseArtifact(this.#answer)];
     this.record.weight += this.#answer.length;
-    this.#setStatus(state, text);
+    // A completed task's status message is the answer too: a client that reads messages and not
+    // artifacts still sees it, and TaskStatus.message is the agent's message for its state.
+    if (text === undefined && state === TaskState.TASK_STATE_COMPLETED && this.#answer) this.#setStatus(state, this.#answer, false);
+    else this.#setStatus(state, text);
     for (const subscriber of this.#subscribers) subscriber.close();
     this.#subscribers.clear();
     this.record.run = undefined;
@@ -225,9 +228,10 @@ export class TaskRun implements TurnSink {
     });
   }
 
-  #setStatus(state: TaskState, text: string | undefined): void {
+  /** Sets the status, with `text` as its message (redacted unless it is the agent's own answer). */
+  #setStatus(state: TaskState, text: string | undefined, redacted = true): void {
     const { task } = this.record;
-    const message = text === undefined ? undefined : agentMessage(this.#say(text), task);
+    const message = text === undefined ? undefined : agentMessage(redacted ? this.#say(text) : text, task);
     task.status = { state, message, timestamp: timestamp() };
     if (message) {
       task.history.push(message);

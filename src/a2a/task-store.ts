@@ -40,6 +40,8 @@ export interface TaskRecord extends TaskScope {
 
 export interface TaskQuery {
   contextId?: string;
+  /** Only tasks this agent worked on. */
+  agent?: string;
   /** Only tasks in this state (undefined: any). */
   state?: TaskState;
   /** Only tasks whose status changed after this time (epoch ms). */
@@ -98,6 +100,7 @@ export class TaskStore {
       const { task } = record;
       if (record.tenant !== scope.tenant) continue;
       if (query.contextId && task.contextId !== query.contextId) continue;
+      if (query.agent && task.metadata?.agent !== query.agent) continue;
       if (query.state !== undefined && task.status?.state !== query.state) continue;
       if (query.changedAfter !== undefined && !(Date.parse(task.status?.timestamp ?? '') > query.changedAfter)) continue;
       matching.push(record);

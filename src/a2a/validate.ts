@@ -42,17 +42,34 @@ function fail(path: string, rule: string): never {
   throw new RequestMalformedError(`Invalid params: ${path} ${rule}.`);
 }
 
-/** Checks depth and number of values in one pass, without recursion (a hostile nesting cannot overflow the stack). */
-export function checkShape(value: unknown, limits: InputLimits = DEFAULT_INPUT_LIMITS): void {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  let seen = 0;
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (++seen > limits.maxValues) fail('the request', `holds more than ${limits.maxValues} values; send less`);
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= limits.maxDepth) fail('the request', `nests objects and arrays more than ${limits.maxDepth} deep`);
-    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+/**
+ * Parses a request body held to the limits on nesting and number of values. The limits are checked
+ * on the text before JSON.parse runs: parsing 300,000 empty objects alone stalls the event loop for
+ * a tenth of a second, where counting brackets, commas and colons stops after the first few
+ * thousand. A hostile nesting cannot reach the parser either. Throws RequestMalformedError for a
+ * body over the limits, SyntaxError for one that is not JSON.
+ */
+export function parseJson(text: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): unknown {
+  let depth = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limits.maxDepth) fail('the request', `nests objects and arrays more than ${limits.maxDepth} deep`);
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2c || c === 0x3a) {
+      // Every further element (a comma) and every member's value (a colon) is one more value.
+      if (++values > limits.maxValues) fail('the request', `holds more than ${limits.maxValues} values; send less`);
+    }
   }
+  return JSON.parse(text);
 }
 
 /** The params of a send (SendMessage, SendStreamingMessage, message/send, message/stream). */

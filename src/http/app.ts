@@ -20,9 +20,17 @@ import { observeRequests, type ObservedEnv } from './observe.ts';
 import { limitByAddress, limitByCaller, type RateRefusal } from './rate-limit.ts';
 import { restEndpoint } from './rest.ts';
 
-export interface HttpParts {
+/** An A2A agent served under a path of its own: its card and the handler that serves it. */
+export interface AgentEndpoint {
+  /** Where it is mounted, e.g. /agents/researcher ('' for the combined one at the root). */
+  basePath: string;
   card: AgentCard;
   requestHandler: A2ARequestHandler;
+}
+
+export interface HttpParts {
+  /** The combined agent (every agent a skill) at the root, and one per agent under /agents/<name>. */
+  endpoints: AgentEndpoint[];
   /** Registers the Space's page and its sign-in routes (public). */
   web: (app: Hono<ObservedEnv>) => void;
   /** RFC 9728 metadata, served when callers must authenticate. */
@@ -41,7 +49,7 @@ export interface HttpParts {
 }
 
 export function buildHttpApp(parts: HttpParts): Hono<ObservedEnv> {
-  const { card, requestHandler, web, resourceMetadata, authenticate, maxBodyBytes, rates, trustedProxies, metrics, metricsToken } = parts;
+  const { endpoints, web, resourceMetadata, authenticate, maxBodyBytes, rates, trustedProxies, metrics, metricsToken } = parts;
   const app = new Hono<ObservedEnv>();
   app.use(observeRequests(metrics));
   app.use(edgeHeaders());
@@ -51,9 +59,11 @@ export function buildHttpApp(parts: HttpParts): Hono<ObservedEnv> {
   app.get('/healthz', function health(c) {
     return c.json({ status: 'ok' });
   });
-  const cardRoute = agentCardRoute(card);
-  app.get('/.well-known/agent-card.json', cardRoute);
-  app.get('/.well-known/agent.json', cardRoute);
+  for (const { basePath, card } of endpoints) {
+    const cardRoute = agentCardRoute(card);
+    app.get(`${basePath}/.well-known/agent-card.json`, cardRoute);
+    app.get(`${basePath}/.well-known/agent.json`, cardRoute);
+  }
   if (resourceMetadata) app.get('/.well-known/oauth-protected-resource', staticJsonRoute(resourceMetadata));
   // Behind a bearer of its own, before the callers' authentication.
   if (metrics && metricsToken) app.get('/metrics', metricsRoute(metrics, metricsToken));
@@ -72,10 +82,12 @@ export function buildHttpApp(parts: HttpParts): Hono<ObservedEnv> {
     closeIfFarTooLarge(c, maxBodyBytes);
     return restErrorResponse(c, 413, 'RESOURCE_EXHAUSTED', tooLarge);
   };
-  const jsonRpc = jsonRpcEndpoint(requestHandler, card);
-  // The trailing-slash form too: some clients (the conformance kit's) post to the card's URL with one.
-  for (const path of [JSONRPC_PATH, `${JSONRPC_PATH}/`]) app.post(path, limitBody(maxBodyBytes, jsonRpcTooLarge), jsonRpc);
-  app.all(`${REST_PATH}/*`, limitBody(maxBodyBytes, restTooLarge), restEndpoint(requestHandler, card, REST_PATH));
+  for (const { basePath, card, requestHandler } of endpoints) {
+    const jsonRpc = jsonRpcEndpoint(requestHandler, card);
+    // The trailing-slash form too: some clients (the conformance kit's) post to the card's URL with one.
+    for (const path of [`${basePath}${JSONRPC_PATH}`, `${basePath}${JSONRPC_PATH}/`]) app.post(path, limitBody(maxBodyBytes, jsonRpcTooLarge), jsonRpc);
+    app.all(`${basePath}${REST_PATH}/*`, limitBody(maxBodyBytes, restTooLarge), restEndpoint(requestHandler, card, `${basePath}${REST_PATH}`));
+  }
 
   app.notFound(function notFound(c) {
     return restErrorResponse(c, 404, 'NOT_FOUND', `Nothing here: ${c.req.method} ${c.req.path}. The agent card is at /.well-known/agent-card.json.`);

@@ -13,7 +13,7 @@ import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
 import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
-import { checkGetParams, checkListParams, checkSendParams, checkShape, checkTaskIdParams, checkTenant } from '../a2a/validate.ts';
+import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, checkTenant, parseJson } from '../a2a/validate.ts';
 import { isJsonContentType } from './middleware.ts';
 import type { ObservedEnv } from './observe.ts';
 import { rpcAnswer, rpcError, rpcErrorEnvelope, rpcErrorResponse, rpcFailure, type RpcError, type RpcId } from './errors.ts';
@@ -53,8 +53,9 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
 
     let body: unknown;
     try {
-      body = JSON.parse(await c.req.text());
-    } catch {
+      body = parseJson(await c.req.text());
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) return rpcFailure(c, null, error, false);
       return rpcErrorResponse(c, null, { code: A2A_ERROR_CODE.PARSE_ERROR, message: 'Parse error: the request body is not valid JSON.' });
     }
 
@@ -81,7 +82,6 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     const streaming = STREAMING.has(method);
     try {
       validateVersion(context.requestedVersion, card, 'JSONRPC');
-      if (params !== undefined) checkShape(params);
       checkTenant((params as { tenant?: unknown } | undefined)?.tenant);
       PARAMS_CHECKS[method]?.(params);
     } catch (error) {

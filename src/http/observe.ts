@@ -21,7 +21,12 @@ export type ObservedEnv = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const BINDINGS = ['/a2a/jsonrpc', '/a2a/rest'];
+/** The binding a path is meant for, as a route label (one per binding, whichever agent it names). */
+function bindingOf(path: string): string {
+  const binding = /^(\/agents\/[^/]+)?(\/a2a\/(?:jsonrpc|rest))/.exec(path);
+  if (!binding) return 'unmatched';
+  return binding[1] ? `/agents/:name${binding[2]}` : binding[2]!;
+}
 
 export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler<ObservedEnv> {
   return async function observed(c, next) {
@@ -34,7 +39,7 @@ export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler
     // The route that answered. When a middleware answered (auth, a rate limit, not found), the
     // binding it was meant for, or one label for everything else: never the raw path.
     const answered = routePath(c);
-    const route = answered !== '/*' ? answered : (BINDINGS.find((prefix) => c.req.path.startsWith(prefix)) ?? 'unmatched');
+    const route = answered !== '/*' ? answered : bindingOf(c.req.path);
     const status = c.res.status;
     metrics?.requests.inc({ route, status });
     log.info('request', {

@@ -18,7 +18,7 @@ import type { Context } from 'hono';
 import { A2A_CONTENT_TYPE, A2A_VERSION_HEADER, AgentCard, Extensions, HTTP_EXTENSION_HEADER, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
 import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, RequestMalformedError } from '@a2a-js/sdk/errors';
 import { ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
-import { checkGetParams, checkListParams, checkSendParams, checkShape, checkTenant } from '../a2a/validate.ts';
+import { checkGetParams, checkListParams, checkSendParams, checkTenant, parseJson } from '../a2a/validate.ts';
 import { isJsonContentType } from './middleware.ts';
 import type { ObservedEnv } from './observe.ts';
 import { restErrorBody, restErrorResponse, restFailure } from './errors.ts';
@@ -141,11 +141,11 @@ function streamed(c: Context, events: AsyncIterable<StreamResponse>): Promise<Re
 async function sendRequest(c: Context, tenant: string): Promise<SendMessageRequest> {
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
-  } catch {
-    throw new RequestMalformedError('The request body is not valid JSON.');
+    body = parseJson(await c.req.text());
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new RequestMalformedError('The request body is not valid JSON.');
+    throw error;
   }
-  checkShape(body);
   checkSendParams(body, '1.0');
   return { ...SendMessageRequest.fromJSON(body), tenant };
 }
