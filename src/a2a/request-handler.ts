@@ -229,11 +229,7 @@ export class TaskHandler implements A2ARequestHandler {
     const historyLength = Math.min(params.historyLength ?? LIST_HISTORY_LENGTH.default, LIST_HISTORY_LENGTH.max);
     const tasks = page.records.map((record) => {
       const task = record.run ? record.run.snapshot(historyLength) : copyTask(record.task, historyLength);
-      if (!params.includeArtifacts) {
-        task.artifacts = [];
-        // A completed task's status message is its answer (task-run.ts): it comes with the artifacts or not at all.
-        if (task.status?.state === TaskState.TASK_STATE_COMPLETED) task.status = { ...task.status, message: undefined };
-      }
+      if (!params.includeArtifacts) task.artifacts = [];
       return task;
     });
     return { tasks, nextPageToken: page.nextPageToken, pageSize, totalSize: page.totalSize };

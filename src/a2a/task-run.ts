@@ -174,10 +174,11 @@ export class TaskRun implements TurnSink {
     this.#flush(state === TaskState.TASK_STATE_COMPLETED);
     if (this.#answer || state === TaskState.TASK_STATE_COMPLETED) task.artifacts = [responseArtifact(this.#answer)];
     this.record.weight += this.#answer.length;
-    // A completed task's status message is the answer too: a client that reads messages and not
-    // artifacts still sees it, and TaskStatus.message is the agent's message for its state.
-    if (text === undefined && state === TaskState.TASK_STATE_COMPLETED && this.#answer) this.#setStatus(state, this.#answer, false);
-    else this.#setStatus(state, text);
+    // The answer is also the agent's message in the task's history, so a client that reads messages
+    // and not artifacts still sees it. Not in the status message: clients that read both (the
+    // Vercel AI SDK's a2a-ai-provider) would show it twice.
+    if (state === TaskState.TASK_STATE_COMPLETED && this.#answer) this.#remember(agentMessage(this.#answer, task));
+    this.#setStatus(state, text);
     for (const subscriber of this.#subscribers) subscriber.close();
     this.#subscribers.clear();
     this.record.run = undefined;
@@ -228,18 +229,21 @@ export class TaskRun implements TurnSink {
     });
   }
 
-  /** Sets the status, with `text` as its message (redacted unless it is the agent's own answer). */
-  #setStatus(state: TaskState, text: string | undefined, redacted = true): void {
+  /** Sets the status, with `text` as its message. */
+  #setStatus(state: TaskState, text: string | undefined): void {
     const { task } = this.record;
-    const message = text === undefined ? undefined : agentMessage(redacted ? this.#say(text) : text, task);
+    const message = text === undefined ? undefined : agentMessage(this.#say(text), task);
     task.status = { state, message, timestamp: timestamp() };
-    if (message) {
-      task.history.push(message);
-      this.record.weight += MESSAGE_OVERHEAD + textOf(message).length;
-    }
+    if (message) this.#remember(message);
     if (this.#subscribers.size > 0) {
       this.#publish({ payload: { $case: 'statusUpdate', value: { taskId: task.id, contextId: task.contextId, status: task.status, metadata: undefined } } });
     }
+  }
+
+  /** Adds an agent message to the task's history, and its weight to the task's. */
+  #remember(message: Message): void {
+    this.record.task.history.push(message);
+    this.record.weight += MESSAGE_OVERHEAD + textOf(message).length;
   }
 
   #publish(event: StreamResponse): void {
