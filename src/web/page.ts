@@ -1,68 +1,215 @@
 /**
- * The landing page at `/`: what this Space serves and how to call it. Rendered once at start-up
- * from the agent cards; it shows no token and runs no script.
+ * The HTML of the Space's page at `/` and of the sign-in callback at `/oauth/callback`. Rendered
+ * once at start-up from the agent cards and the configuration: no request data ever reaches it, so
+ * it can be cached and carries nothing personal. Behaviour lives in the page script (script.ts).
  */
 import type { AgentSet } from '../agents/agent-set.ts';
-import { JSONRPC_PATH, REST_PATH } from '../a2a/card.ts';
+import { JSONRPC_PATH } from '../a2a/card.ts';
 
-export interface PageInput {
-  baseUrl: string;
-  agents: AgentSet;
-  authRequired: boolean;
+export interface SignIn {
+  /** The Hub's authorization endpoint. */
+  authorizeUrl: string;
+  clientId: string;
+  /** Space-separated. */
+  scope: string;
+  redirectUri: string;
 }
 
-export function renderLandingPage({ baseUrl, agents, authRequired }: PageInput): string {
-  const main = agents.default;
-  const auth = authRequired ? `\n  -H "Authorization: Bearer $HF_TOKEN" \\` : '';
-  const curl = `curl ${baseUrl}${JSONRPC_PATH} \\
-  -H "Content-Type: application/json" \\
-  -H "A2A-Version: 1.0" \\${auth}
-  -d '{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"m1","role":"ROLE_USER","parts":[{"text":"Hello!"}]}}}'`;
+export interface PageInput {
+  /** This server's public base URL, without a trailing slash. */
+  baseUrl: string;
+  agents: AgentSet;
+  /** Undefined when callers need no token (inbound auth off): the page then offers no sign-in. */
+  signIn: SignIn | undefined;
+  hubUrl: string;
+  /** `owner/name` on a Space. */
+  spaceId: string | undefined;
+  /** Paths of the page's script and style sheet. */
+  assets: { script: string; style: string };
+}
 
-  const rows = agents.all
+export function renderLandingPage(input: PageInput): string {
+  const { baseUrl, agents, signIn, hubUrl, spaceId, assets } = input;
+  const main = agents.default;
+  const [owner, spaceName] = spaceId?.includes('/') ? spaceId.split('/', 2) : [undefined, undefined];
+  const title = spaceName ?? main.name;
+  const config = {
+    rpcPath: JSONRPC_PATH,
+    hubUrl,
+    signIn: signIn ?? null,
+    agents: agents.all.map((agent) => ({ name: agent.name, description: agent.description, examples: agent.examples.slice(0, 4), default: agent === main })),
+  };
+
+  const options = agents.all
+    .map((agent) => `<option value="${esc(agent.name)}"${agent === main ? ' selected' : ''}>${esc(agent.name)}${agent === main ? ' (default)' : ''}</option>`)
+    .join('');
+  const agentList = agents.all
     .map(
-      (agent) => `<tr><td><code>${esc(agent.name)}</code>${agent === main ? ' <small>(default)</small>' : ''}</td>` +
-        `<td>${esc(agent.description)}</td><td><code>${esc(agent.modelName)}</code></td></tr>`,
+      (agent) =>
+        `<li><strong>${esc(agent.name)}</strong>${agent === main ? ' <small>default</small>' : ''}: ${esc(agent.description)} <small class="muted">Model: <code>${esc(agent.modelName)}</code>${agent.mcpServers.length ? `; tools from ${agent.mcpServers.map((s) => `<code>${esc(s.name)}</code>`).join(', ')}` : ''}</small></li>`,
     )
     .join('\n');
+
+  const account = signIn
+    ? `<p class="need"><strong>Calls need your own Hugging Face token</strong>, so you pay for and act as yourself.</p>
+<div id="signed-out" class="row">
+<button type="button" id="sign-in" class="primary">Sign in with Hugging Face</button>
+<details id="paste"><summary>Paste a token</summary>
+<form id="token-form" class="row">
+<label for="token-input">Hugging Face token</label>
+<input id="token-input" name="token" type="password" autocomplete="off" spellcheck="false" placeholder="hf_…" required>
+<button type="submit">Use token</button>
+</form>
+<p class="muted small">A token with “Make calls to Inference Providers”, from <a href="${esc(hubUrl)}/settings/tokens" target="_blank" rel="noopener noreferrer">your settings</a>. It stays in this tab only.</p>
+</details>
+</div>
+<div id="signed-in" class="row" hidden><span id="who" aria-live="polite"></span><button type="button" id="sign-out">Sign out</button></div>
+<p id="account-note" class="note" role="status"></p>`
+    : `<p class="need"><strong>No sign-in needed:</strong> this server runs with inbound authentication off, so calls need no token and model calls use the server's own token.</p>`;
 
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(main.name)} · A2A agent</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
-code,pre{font-family:ui-monospace,monospace;font-size:.9em}pre{background:#f6f8fa;padding:1rem;overflow:auto;border-radius:6px}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d0d7de;padding:.4rem;text-align:left;vertical-align:top}
-.note{background:#fff8c5;padding:.6rem 1rem;border-radius:6px}
-</style>
+<meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
+<meta name="description" content="${esc(main.description)}">
+<title>${esc(title)} · A2A agents</title>
+<link rel="stylesheet" href="${assets.style}">
+<script src="${assets.script}" defer></script>
 </head>
-<body>
-<h1>${esc(main.name)}</h1>
-<p>${esc(main.description)}</p>
-<p>This Space serves AI agents over the <a href="https://a2a-protocol.org/">Agent2Agent (A2A) protocol</a>, versions 1.0 and 0.3.</p>
-${authRequired
-    ? '<p class="note">Calls need your own Hugging Face token: <code>Authorization: Bearer &lt;token&gt;</code>. Every model and tool call made for you uses your token, so you pay for and act as yourself.</p>'
-    : '<p class="note">Inbound authentication is off: model calls use the server\'s own token.</p>'}
-<h2>Agents</h2>
-<table><thead><tr><th>Name</th><th>What it does</th><th>Model</th></tr></thead>
-<tbody>
-${rows}
-</tbody></table>
-<p>Messages go to the default agent; name another with <code>"metadata": {"agent": "&lt;name&gt;"}</code> on the message.</p>
-<h2>Endpoints</h2>
-<ul>
-<li>Agent card: <a href="/.well-known/agent-card.json"><code>${esc(baseUrl)}/.well-known/agent-card.json</code></a></li>
-<li>JSON-RPC: <code>${esc(baseUrl)}${JSONRPC_PATH}</code></li>
-<li>HTTP+JSON: <code>${esc(baseUrl)}${REST_PATH}</code></li>
+<body data-page="main">
+<header class="wrap top">
+<div class="id">
+<h1>${esc(title)}${owner ? ` <small class="muted">by ${esc(owner)}</small>` : ''}</h1>
+<p class="lede">${esc(main.description)}</p>
+</div>
+<div class="account">
+${account}
+</div>
+</header>
+<main class="wrap">
+<section class="chat" aria-labelledby="chat-title">
+<h2 id="chat-title" class="sr-only">Try the agents</h2>
+<div class="row bar">
+<label for="agent">Agent</label>
+<select id="agent">${options}</select>
+<span id="agent-about" class="muted small" hidden></span>
+<button type="button" id="new-chat" class="quiet">New chat</button>
+</div>
+<div id="log" class="log" role="log" aria-label="Conversation" tabindex="0">
+<div id="examples" class="examples"></div>
+</div>
+<form id="composer" class="composer">
+<label for="message" class="sr-only">Message</label>
+<textarea id="message" rows="2" placeholder="Message ${esc(main.name)}… (Enter sends, Shift+Enter for a new line)" required></textarea>
+<div class="actions">
+<button type="submit" id="send" class="primary">Send</button>
+<button type="button" id="cancel" disabled>Cancel</button>
+</div>
+</form>
+<noscript><p class="note">The chat needs JavaScript; the endpoints below work from any A2A client.</p></noscript>
+</section>
+<section aria-labelledby="agents-title">
+<h2 id="agents-title">Agents</h2>
+<ul class="agents">
+${agentList}
 </ul>
-<h2>Try it</h2>
-<pre>${esc(curl)}</pre>
+<p class="muted small">Each agent is one skill on this Space's A2A card. A message goes to the default agent unless it names another in <code>metadata.agent</code>.</p>
+</section>
+${renderConnect(input)}
+</main>
+<footer class="wrap muted small">Served over the <a href="https://a2a-protocol.org/" target="_blank" rel="noopener noreferrer">Agent2Agent protocol</a> (1.0 and 0.3). Your token stays in this browser tab and is sent only to this Space.</footer>
+<script type="application/json" id="page-config">${jsonForScript(config)}</script>
 </body>
 </html>
 `;
+}
+
+function renderConnect({ baseUrl, agents, signIn }: PageInput): string {
+  const auth = signIn !== undefined;
+  const agent = agents.default.name;
+  const curl = `curl -N ${baseUrl}${JSONRPC_PATH} \\
+  -H "Content-Type: application/json" \\
+  -H "A2A-Version: 1.0" \\${auth ? `\n  -H "Authorization: Bearer $HF_TOKEN" \\` : ''}
+  -d '{"jsonrpc":"2.0","id":1,"method":"SendStreamingMessage","params":{"message":{"messageId":"m1","role":"ROLE_USER","parts":[{"text":"Hello!"}],"metadata":{"agent":${JSON.stringify(agent)}}}}}'`;
+  const sdk = `import { SendMessageRequest } from '@a2a-js/sdk';
+import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
+${auth
+    ? `
+const withToken: typeof fetch = (url, init) => {
+  const headers = new Headers(init?.headers);
+  headers.set('Authorization', \`Bearer \${process.env.HF_TOKEN}\`);
+  return fetch(url, { ...init, headers });
+};`
+    : ''}
+const client = await new ClientFactory(
+  ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+    transports: [new JsonRpcTransportFactory(${auth ? '{ fetchImpl: withToken }' : ''})],
+  }),
+).createFromUrl('${baseUrl}');
+
+const task = await client.sendMessage(
+  SendMessageRequest.fromJSON({
+    message: { messageId: crypto.randomUUID(), role: 'ROLE_USER', parts: [{ text: 'Hello!' }], metadata: { agent: ${JSON.stringify(agent)} } },
+  }),
+);`;
+  const fastAgent = `type: a2a
+name: ${agent.replace(/[^A-Za-z0-9_]/g, '_')}_space
+url: ${baseUrl}
+transport: JSONRPC${auth ? `
+headers:
+  Authorization: "Bearer \${HF_TOKEN}"` : ''}`;
+
+  const link = (path: string, label: string) => `<a href="${esc(baseUrl + path)}" target="_blank" rel="noopener noreferrer">${label}</a>`;
+  const snippet = (id: string, label: string, text: string) =>
+    `<div class="snippet"><div class="row"><h3 id="${id}-title">${label}</h3><button type="button" class="quiet copy" data-copy="${id}" aria-label="Copy the ${label} snippet">Copy</button></div>
+<pre id="${id}" tabindex="0" aria-labelledby="${id}-title"><code>${esc(text)}</code></pre></div>`;
+
+  return `<section aria-labelledby="connect-title">
+<h2 id="connect-title">Connect</h2>
+<ul>
+<li>${link('/.well-known/agent-card.json', 'Agent card')}: <code>${esc(baseUrl)}/.well-known/agent-card.json</code></li>
+${auth ? `<li>${link('/.well-known/oauth-protected-resource', 'Protected resource metadata')} (RFC 9728): how OAuth clients sign in</li>\n` : ''}<li>JSON-RPC: <code>${esc(baseUrl)}${JSONRPC_PATH}</code>; HTTP+JSON: <code>${esc(baseUrl)}/a2a/rest</code></li>
+</ul>
+${auth ? '<p class="muted small">Send your Hugging Face token as <code>Authorization: Bearer &lt;token&gt;</code>; every model and tool call made for you carries it.</p>' : ''}
+${snippet('snippet-curl', 'curl', curl)}
+${snippet('snippet-sdk', '@a2a-js/sdk', sdk)}
+${snippet('snippet-fast-agent', 'fast-agent card', fastAgent)}
+</section>`;
+}
+
+/**
+ * Where the Hub sends the browser back after sign-in. The code and state in its URL are read by the
+ * page script, which finishes the sign-in in this window or hands them to the window that opened it.
+ */
+export function renderCallbackPage(assets: { script: string; style: string }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
+<title>Signing in…</title>
+<link rel="stylesheet" href="${assets.style}">
+<script src="${assets.script}" defer></script>
+</head>
+<body data-page="callback">
+<main class="wrap">
+<h1>Signing in with Hugging Face…</h1>
+<p id="callback-status" role="status">One moment.</p>
+<p><a href="/">Back to the Space</a></p>
+</main>
+</body>
+</html>
+`;
+}
+
+/** JSON inside a `<script type="application/json">` block: nothing in it may close the block. */
+function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 function esc(text: string): string {
