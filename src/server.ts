@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
+import type { Context } from 'hono';
 import { TaskState } from '@a2a-js/sdk';
 import type { Config } from './config.ts';
 import { AgentSet, loadAgentSet, type AgentSpec } from './agents/agent-set.ts';
@@ -123,21 +124,25 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const ownCard = buildAgentCard({ baseUrl: `${baseUrl}${basePath}`, agents: new AgentSet([agent]), auth: cardAuth });
     return { basePath, card: ownCard, requestHandler: requestHandler.forAgent(agent, ownCard) };
   });
+  // One verifier and one notion of a client's address for everything that checks a Hugging Face token.
+  const verifier = new HubTokenVerifier({ ...options.verifierOptions, hubUrl: config.hubUrl, onCheck: (outcome) => metrics.hubChecks.inc({ outcome }) });
+  const addressOf = (c: Context) => {
+    const address = clientAddress(c, config.trustedProxies);
+    return isLoopback(address) ? undefined : address;
+  };
   app = buildHttpApp({
     endpoints: [{ basePath: '', card, requestHandler }, ...ownEndpoints],
-    web: (routes) => registerWebRoutes(routes, { baseUrl, agents, authRequired: authOn, hubUrl: config.hubUrl, oauth: config.oauth, spaceId: config.spaceId }),
+    web: (routes) =>
+      registerWebRoutes(routes, { baseUrl, agents, authRequired: authOn, hubUrl: config.hubUrl, oauth: config.oauth, spaceId: config.spaceId, tokenVerifier: verifier, addressOf }),
     resourceMetadata:
       config.auth.mode === 'huggingface' ? protectedResourceMetadata({ resource: resourceUrl, hubUrl: config.hubUrl, scopes: config.auth.scopes, name: card.name }) : undefined,
     authenticate:
       config.auth.mode === 'huggingface'
         ? requireHfToken({
-            verifier: new HubTokenVerifier({ ...options.verifierOptions, hubUrl: config.hubUrl, onCheck: (outcome) => metrics.hubChecks.inc({ outcome }) }),
+            verifier,
             resourceMetadataUrl: `${resourceUrl}/.well-known/oauth-protected-resource`,
             scopes: config.auth.scopes,
-            addressOf: (c) => {
-              const address = clientAddress(c, config.trustedProxies);
-              return isLoopback(address) ? undefined : address;
-            },
+            addressOf,
           })
         : anonymousCallers(config.auth.serverToken),
     maxBodyBytes: MAX_BODY_BYTES,
