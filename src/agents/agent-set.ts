@@ -205,7 +205,13 @@ function splitFrontMatter(file: string, text: string): { frontMatter: Fields; bo
     const line = error.linePos?.[0].line;
     throw new AgentCardError(file, undefined, `front matter is not valid YAML${line ? ` (line ${line + 1})` : ''}: ${error.message.split('\n')[0]}`);
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    // Aliases are expanded with a limit: a few lines of anchors can otherwise stand for billions of values.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new AgentCardError(file, undefined, `front matter cannot be read: ${(error as Error).message.split('\n')[0]}`);
+  }
   if (value === null || value === undefined) return { frontMatter: {}, body };
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new AgentCardError(file, undefined, 'front matter must be a YAML mapping of field: value');

@@ -9,7 +9,7 @@
  */
 import type { Context } from 'hono';
 import { A2A_VERSION_HEADER, Extensions, HTTP_EXTENSION_HEADER, type AgentCard } from '@a2a-js/sdk';
-import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
+import { A2A_ERROR_CODE, PushNotificationNotSupportedError } from '@a2a-js/sdk/errors';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
 import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
@@ -36,6 +36,20 @@ const PARAMS_CHECKS: Record<string, (params: unknown) => void> = {
   'tasks/cancel': checkTaskIdParams,
   'tasks/resubscribe': checkTaskIdParams,
 };
+/**
+ * Push notifications are not offered: their methods get the spec's error whatever their params say,
+ * before a transport tries to decode params it would choke on.
+ */
+const PUSH_METHODS = new Set([
+  'CreateTaskPushNotificationConfig',
+  'GetTaskPushNotificationConfig',
+  'ListTaskPushNotificationConfigs',
+  'DeleteTaskPushNotificationConfig',
+  'tasks/pushNotificationConfig/set',
+  'tasks/pushNotificationConfig/get',
+  'tasks/pushNotificationConfig/list',
+  'tasks/pushNotificationConfig/delete',
+]);
 const STREAMING = new Set(['SendStreamingMessage', 'SubscribeToTask', 'message/stream', 'tasks/resubscribe']);
 
 export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCard) {
@@ -83,6 +97,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     try {
       validateVersion(context.requestedVersion, card, 'JSONRPC');
       checkTenant((params as { tenant?: unknown } | undefined)?.tenant);
+      if (PUSH_METHODS.has(method)) throw new PushNotificationNotSupportedError('This agent does not send push notifications; follow a task with SendStreamingMessage or SubscribeToTask instead.');
       PARAMS_CHECKS[method]?.(params);
     } catch (error) {
       // A 0.3 client reads a streaming method's answer as SSE only: its error must come that way too.
