@@ -18,7 +18,7 @@ import { describeError, log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
 import type { TaskRecord } from './task-store.ts';
 
-export const RESPONSE_ARTIFACT = 'response';
+const RESPONSE_ARTIFACT = 'response';
 
 /** Why a run's signal was aborted: the words the task ends with. */
 export class StopReason extends Error {
@@ -337,7 +337,7 @@ export class Subscriber implements AsyncIterableIterator<StreamResponse> {
 }
 
 /** A watcher stopped reading for so long that its events were dropped. */
-export class FellBehind extends Error {
+class FellBehind extends Error {
   override name = 'FellBehind';
   constructor() {
     super('This stream fell too far behind the task and was stopped; subscribe to the task again to catch up.');
@@ -368,7 +368,7 @@ export function timestamp(): string {
   return lastIso;
 }
 
-export function responseArtifact(text: string): Artifact {
+function responseArtifact(text: string): Artifact {
   return { artifactId: RESPONSE_ARTIFACT, name: RESPONSE_ARTIFACT, description: '', parts: [textPart(text)], metadata: undefined, extensions: [] };
 }
 

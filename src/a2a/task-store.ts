@@ -15,7 +15,7 @@ import type { TaskRun } from './task-run.ts';
 
 export type TaskStoreLimits = OwnedMapLimits;
 
-export const DEFAULT_TASK_LIMITS: TaskStoreLimits = {
+const DEFAULT_TASK_LIMITS: TaskStoreLimits = {
   maxEntries: 10_000,
   maxWeight: 64 * 1024 * 1024,
   maxAgeMs: 60 * 60 * 1000,

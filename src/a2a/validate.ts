@@ -24,7 +24,7 @@ export interface InputLimits {
   maxListItems: number;
 }
 
-export const DEFAULT_INPUT_LIMITS: InputLimits = {
+const DEFAULT_INPUT_LIMITS: InputLimits = {
   maxDepth: 32,
   maxValues: 10_000,
   maxParts: 64,
@@ -249,7 +249,7 @@ function optionalBoolean(value: unknown, path: string): void {
 }
 
 /** What a tenant must look like, in words, for error messages. */
-export const TENANT_RULE = 'must be 1-64 letters, digits, ".", "_" or "-"';
+const TENANT_RULE = 'must be 1-64 letters, digits, ".", "_" or "-"';
 
 /**
  * A caller-chosen tenant (`params.tenant`, or a REST path's first segment): short and plain,

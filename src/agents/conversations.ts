@@ -15,7 +15,7 @@ export interface ConversationLimits extends OwnedMapLimits {
   maxCharsPerConversation: number;
 }
 
-export const DEFAULT_CONVERSATION_LIMITS: ConversationLimits = {
+const DEFAULT_CONVERSATION_LIMITS: ConversationLimits = {
   maxEntries: 5_000,
   maxWeight: 32 * 1024 * 1024,
   maxAgeMs: 60 * 60 * 1000,

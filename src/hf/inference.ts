@@ -22,7 +22,7 @@ export interface RouterModelOptions {
   backoffMs?: number;
 }
 
-export const NO_TOKEN_MESSAGE =
+const NO_TOKEN_MESSAGE =
   'This agent runs its model on Hugging Face Inference Providers, which needs a Hugging Face token. ' +
   'Run the server with HF_TOKEN set, or (with FAST_AGENT_SERVE_OAUTH=huggingface) call it with "Authorization: Bearer <your HF token>". ' +
   'Create a token with the "Make calls to Inference Providers" permission at https://huggingface.co/settings/tokens.';

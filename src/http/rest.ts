@@ -44,7 +44,7 @@ const METHODS: Record<Operation, readonly string[]> = {
 };
 
 /** Matches the path below /a2a/rest to an operation, with an optional leading tenant segment. */
-export function matchRestPath(path: string): Route | undefined {
+function matchRestPath(path: string): Route | undefined {
   const segments = path.split('/').filter((segment, i) => i > 0 || segment !== '');
   if (segments.some((segment) => segment === '')) return undefined;
   return matchOperation(segments, '') ?? (segments.length > 1 ? matchOperation(segments.slice(1), segments[0]!) : undefined);
