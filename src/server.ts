@@ -8,15 +8,15 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Context } from 'hono';
 import { TaskState } from '@a2a-js/sdk';
-import type { Config } from './config.ts';
+import { callersAuthenticate, ConfigError, type Config } from './config.ts';
 import { AgentSet, loadAgentSet, type AgentSpec } from './agents/agent-set.ts';
 import { Conversations, type ConversationLimits } from './agents/conversations.ts';
 import { passthroughModel } from './agents/passthrough.ts';
 import type { ChatModel, ToolSessionFactory } from './agents/ports.ts';
 import { AgentRunner } from './agents/runner.ts';
 import { HubTokenVerifier, type HubVerifierOptions } from './auth/hub-verifier.ts';
-import { anonymousCallers, requireHfToken } from './auth/middleware.ts';
-import { protectedResourceMetadata } from './auth/resource-metadata.ts';
+import { buildIdentity, discoverConfiguredIssuer, identitySecrets, schemesForCards, type IdentityOptions } from './auth/identity.ts';
+import { anonymousCallers, authenticate } from './auth/middleware.ts';
 import { buildAgentCard } from './a2a/card.ts';
 import { TaskHandler, type TaskHandlerLimits } from './a2a/request-handler.ts';
 import { StopReason } from './a2a/task-run.ts';
@@ -44,6 +44,8 @@ export interface ServerOptions {
   verifierOptions?: Omit<HubVerifierOptions, 'hubUrl' | 'onCheck'>;
   /** Timeouts and result size of MCP tool calls. */
   mcpLimits?: Partial<McpLimits>;
+  /** Issuer discovery, JWKS caching and token-exchange knobs (defaults where declared, in src/auth). */
+  identityOptions?: IdentityOptions;
   /** The fetch MCP connections use; tests route made-up hosts (a `*.hf.space` name) to loopback. */
   mcpFetch?: typeof fetch;
   /** Milliseconds a client has to send a whole request, headers and body (default 30 s). */
@@ -65,11 +67,18 @@ export interface RunningServer {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   registerSecret(config.serverToken);
   registerSecret(config.metricsToken);
+  for (const secret of identitySecrets(config)) registerSecret(secret);
+  const authOn = callersAuthenticate(config);
   const agents = await loadAgentSet(config.agentCardsDir, {
     defaultModel: config.defaultModel,
     env: options.env ?? {},
     hubUrl: config.hubUrl,
-    callersAuthenticate: config.auth.mode === 'huggingface',
+    callersAuthenticate: authOn,
+    schemes: schemesForCards(config),
+  });
+  // The card advertises the issuer's flows: read its discovery document before serving anything.
+  const issuer = await discoverConfiguredIssuer(config, options.identityOptions?.discovery).catch((error: unknown) => {
+    throw new ConfigError(`A2A_OIDC_ISSUER: ${(error as Error).message}`);
   });
 
   // Listen first: the card advertises the bound address when no public URL is configured.
@@ -77,15 +86,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const server = await listen(config, options.requestTimeoutMs ?? 30_000, (request, env) => app!.fetch(request, env));
   const { port } = server.address() as AddressInfo;
   const listenUrl = `http://${urlHost(config.host)}:${port}`;
-  if (config.onSpace && config.auth.mode === 'off' && config.serverToken) {
+  if (config.onSpace && !authOn && config.serverToken) {
     log.warn("FAST_AGENT_SERVE_OAUTH is not set on this Space, so every caller works with the Space's own HF_TOKEN and spends its quota; set FAST_AGENT_SERVE_OAUTH=huggingface to make callers use their own tokens");
+  } else if (config.onSpace && !authOn) {
+    log.warn('NO AUTHENTICATION: no scheme is configured on this Space, so anyone on the internet can call its agents anonymously; set FAST_AGENT_SERVE_OAUTH=huggingface, A2A_API_KEYS or A2A_OIDC_ISSUER');
   }
   if (!config.publicUrl && isWildcard(config.host)) {
     log.warn('no public URL is configured, so the agent card advertises the loopback address; set FAST_AGENT_PUBLIC_URL', { listenUrl });
   }
 
   const baseUrl = config.publicUrl ?? listenUrl;
-  const authOn = config.auth.mode === 'huggingface';
   // Without inbound auth every caller is the same anonymous one, so per-caller limits would only
   // shrink what everyone shares: they apply to verified callers alone.
   const perCaller = authOn ? {} : { maxEntriesPerOwner: Infinity, maxWeightPerOwner: Infinity };
@@ -104,8 +114,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     openTools: timedTools(mcpTools({ hubUrl: config.hubUrl, listings: toolListingCache(), limits: options.mcpLimits, fetch: options.mcpFetch }), metrics),
     conversations,
   });
-  const cardAuth = config.auth.mode === 'huggingface' ? { hubUrl: config.hubUrl, scopes: config.auth.scopes } : undefined;
-  const card = buildAgentCard({ baseUrl, agents, auth: cardAuth });
+  const resourceUrl = config.resourceUrl ?? baseUrl;
+  // One verifier and one notion of a client's address for everything that checks a Hugging Face token.
+  const verifier = new HubTokenVerifier({ ...options.verifierOptions, hubUrl: config.hubUrl, onCheck: (outcome) => metrics.hubChecks.inc({ outcome }) });
+  const identity = buildIdentity({
+    config,
+    verifier,
+    issuer,
+    resourceUrl,
+    name: agents.default.name,
+    agentScopes: agents.all.flatMap((agent) => agent.access.scopes),
+    options: options.identityOptions,
+  });
+  const card = buildAgentCard({ baseUrl, agents, security: identity.card });
   requestHandler = new TaskHandler({
     card,
     store: tasks,
@@ -117,15 +138,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
   });
 
-  const resourceUrl = config.resourceUrl ?? baseUrl;
   const rate = (perSecond: number) => (perSecond > 0 ? { perSecond, burst: perSecond * 5 } : undefined);
   const ownEndpoints = agents.all.map((agent) => {
     const basePath = `/agents/${agent.name}`;
-    const ownCard = buildAgentCard({ baseUrl: `${baseUrl}${basePath}`, agents: new AgentSet([agent]), auth: cardAuth });
+    const ownCard = buildAgentCard({ baseUrl: `${baseUrl}${basePath}`, agents: new AgentSet([agent]), security: identity.card });
     return { basePath, card: ownCard, requestHandler: requestHandler.forAgent(agent, ownCard) };
   });
-  // One verifier and one notion of a client's address for everything that checks a Hugging Face token.
-  const verifier = new HubTokenVerifier({ ...options.verifierOptions, hubUrl: config.hubUrl, onCheck: (outcome) => metrics.hubChecks.inc({ outcome }) });
   const addressOf = (c: Context) => {
     const address = clientAddress(c, config.trustedProxies);
     return isLoopback(address) ? undefined : address;
@@ -134,24 +152,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     endpoints: [{ basePath: '', card, requestHandler }, ...ownEndpoints],
     web: (routes) =>
       registerWebRoutes(routes, { baseUrl, agents, authRequired: authOn, hubUrl: config.hubUrl, oauth: config.oauth, spaceId: config.spaceId, tokenVerifier: verifier, addressOf }),
-    resourceMetadata:
-      config.auth.mode === 'huggingface' ? protectedResourceMetadata({ resource: resourceUrl, hubUrl: config.hubUrl, scopes: config.auth.scopes, name: card.name }) : undefined,
-    authenticate:
-      config.auth.mode === 'huggingface'
-        ? requireHfToken({
-            verifier,
-            resourceMetadataUrl: `${resourceUrl}/.well-known/oauth-protected-resource`,
-            scopes: config.auth.scopes,
-            addressOf,
-          })
-        : anonymousCallers(config.auth.serverToken),
+    resourceMetadata: identity.resourceMetadata,
+    authenticate: identity.schemes.length > 0 ? authenticate({ schemes: identity.schemes, access: identity.access, addressOf }) : anonymousCallers(config.serverToken),
     maxBodyBytes: MAX_BODY_BYTES,
     rates: { perAddress: rate(config.addressRate), perCaller: rate(config.callerRate) },
     trustedProxies: config.trustedProxies,
     metrics,
     metricsToken: config.metricsToken,
   });
-  log.info('serving agents', { url: listenUrl, agents: agents.names, auth: config.auth.mode });
+  log.info('serving agents', { url: listenUrl, agents: agents.names, auth: identity.schemes.map((scheme) => scheme.name).join(', ') || 'off' });
 
   return {
     url: listenUrl,

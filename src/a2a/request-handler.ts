@@ -25,8 +25,12 @@ import {
 } from '@a2a-js/sdk/errors';
 import type { A2ARequestHandler, ServerCallContext } from '@a2a-js/sdk/server';
 import type { AgentSpec } from '../agents/agent-set.ts';
+import { AgentError } from '../agents/ports.ts';
 import type { AgentRunner } from '../agents/runner.ts';
+import { denial } from '../auth/access.ts';
 import { Caller } from '../auth/caller.ts';
+import { DownstreamUnavailable, type AccessDenied } from '../auth/errors.ts';
+import { forV03, isLegacyVersion } from './card.ts';
 import { copyTask, isFinal, StopReason, TaskRun, timestamp, type Subscriber } from './task-run.ts';
 import type { TaskRecord, TaskScope, TaskStore } from './task-store.ts';
 
@@ -77,6 +81,20 @@ export class CallerBusyError extends UnsupportedOperationError {
     readonly retryAfterSeconds: number,
   ) {
     super({ message, metadata: { retryAfterSeconds: String(retryAfterSeconds) } });
+  }
+}
+
+/**
+ * The caller may not use the agent a request addresses (its `scopes:` or `allow:`), so nothing ran.
+ * On the wire an UnsupportedOperationError (the protocol has no "forbidden"), whose ErrorInfo
+ * metadata carries `httpStatus` 403 and, for a missing scope, `scope`: the bindings answer it with
+ * HTTP 403 and, for a scope, an RFC 6750 insufficient_scope challenge.
+ */
+export class AgentAccessDeniedError extends UnsupportedOperationError {
+  // The SDK maps errors to codes by name: keep the protocol's.
+  override name = 'UnsupportedOperationError';
+  constructor(readonly denied: AccessDenied) {
+    super({ message: denied.message, metadata: { httpStatus: '403', reason: denied.code, ...(denied.scopes.length > 0 && { scope: denied.scopes.join(' ') }) } });
   }
 }
 
@@ -140,27 +158,53 @@ export class TaskHandler implements A2ARequestHandler {
     return this.#card;
   }
 
-  /** The card says `extendedAgentCard: false`, for which the spec requires UnsupportedOperationError. */
-  async getAuthenticatedExtendedAgentCard(): Promise<AgentCard> {
-    throw new UnsupportedOperationError('This agent has no extended card; its public card at /.well-known/agent-card.json is complete.');
+  /**
+   * The card as this caller may use it: the skills of the agents they may use. Without inbound
+   * authentication the card says `extendedAgentCard: false`, for which the spec requires
+   * UnsupportedOperationError.
+   */
+  async getAuthenticatedExtendedAgentCard(_params?: unknown, context?: ServerCallContext): Promise<AgentCard> {
+    if (!this.#card.capabilities?.extendedAgentCard) {
+      throw new UnsupportedOperationError('This agent has no extended card; its public card at /.well-known/agent-card.json is complete.');
+    }
+    const caller = context ? callerOf(context) : ANONYMOUS;
+    const card = {
+      ...this.#card,
+      skills: this.#card.skills.filter((skill) => {
+        const agent = this.#runner.agents.select(skill.id);
+        return agent !== undefined && denial(caller, agent.access, '') === undefined;
+      }),
+    };
+    return versioned(card, context);
   }
 
-  /** A view of this handler that serves `agent` alone, under its own card. */
+  /** A view of this handler that serves `agent` alone, under its own card; a caller who may not use the agent gets 403 for everything. */
   forAgent(agent: AgentSpec, card: AgentCard): A2ARequestHandler {
+    const allowed = (context: ServerCallContext) => authorize(callerOf(context), agent);
     return {
       getAgentCard: async () => card,
-      getAuthenticatedExtendedAgentCard: () => this.getAuthenticatedExtendedAgentCard(),
+      getAuthenticatedExtendedAgentCard: async (_params, context) => {
+        if (!card.capabilities?.extendedAgentCard) return this.getAuthenticatedExtendedAgentCard();
+        allowed(context);
+        return versioned(card, context);
+      },
       sendMessage: (params, context) => this.sendMessage(params, context, agent),
       sendMessageStream: (params, context) => this.sendMessageStream(params, context, agent),
-      resubscribe: (params, context) => this.resubscribe(params, context, agent),
-      getTask: (params, context) => this.getTask(params, context, agent),
-      listTasks: (params, context) => this.listTasks(params, context, agent),
-      cancelTask: (params, context) => this.cancelTask(params, context, agent),
+      resubscribe: (params, context) => this.#checked(allowed, context, this.resubscribe(params, context, agent)),
+      getTask: async (params, context) => (allowed(context), this.getTask(params, context, agent)),
+      listTasks: async (params, context) => (allowed(context), this.listTasks(params, context, agent)),
+      cancelTask: async (params, context) => (allowed(context), this.cancelTask(params, context, agent)),
       createTaskPushNotificationConfig: () => this.createTaskPushNotificationConfig(),
       getTaskPushNotificationConfig: () => this.getTaskPushNotificationConfig(),
       listTaskPushNotificationConfigs: () => this.listTaskPushNotificationConfigs(),
       deleteTaskPushNotificationConfig: () => this.deleteTaskPushNotificationConfig(),
     };
+  }
+
+  /** `events`, once `check` has passed: a refusal comes from the first step, as a stream's other early failures do. */
+  async *#checked(check: (context: ServerCallContext) => void, context: ServerCallContext, events: AsyncGenerator<StreamResponse, void, undefined>): AsyncGenerator<StreamResponse, void, undefined> {
+    check(context);
+    yield* events;
   }
 
   async sendMessage(params: SendMessageRequest, context: ServerCallContext, only?: AgentSpec): Promise<Message | Task> {
@@ -308,11 +352,13 @@ export class TaskHandler implements A2ARequestHandler {
       }
       this.#checkRunning(caller);
       agent = only ?? (typeof named === 'string' ? this.#runner.agents.select(named) : typeof task.metadata?.agent === 'string' ? this.#runner.agents.select(task.metadata.agent) : this.#runner.agents.default);
+      if (agent) authorize(caller, agent);
       task.history.push({ ...message, contextId: task.contextId, taskId: task.id });
       record.weight += weighMessage(message);
     } else {
       this.#checkRunning(caller);
       agent = only ?? (named === undefined ? this.#runner.agents.default : typeof named === 'string' ? this.#runner.agents.select(named) : undefined);
+      if (agent) authorize(caller, agent);
       const id = crypto.randomUUID();
       const contextId = message.contextId || crypto.randomUUID();
       const task: Task = {
@@ -338,11 +384,11 @@ export class TaskHandler implements A2ARequestHandler {
       this.#counted(this.#runningByCaller, caller.id, +1);
       this.#running.add(run);
       this.#agentOf.set(run, agent);
-      run.start((sink) =>
+      const turn = (acting: Caller, sink: TaskRun) =>
         this.#runner.run(
           {
             agent,
-            caller,
+            caller: acting,
             tenant: record.tenant,
             contextId: record.task.contextId,
             text,
@@ -351,8 +397,9 @@ export class TaskHandler implements A2ARequestHandler {
             },
           },
           sink,
-        ),
-      );
+        );
+      // A credential obtained per turn (an exchanged Hugging Face token) is had before the loop runs, and only when the agent calls Hugging Face.
+      run.start(caller.downstreamReady || !agent.callsHuggingFace ? (sink) => turn(caller, sink) : async (sink) => turn(await downstreamCaller(caller, sink.signal), sink));
     };
     return { run, start };
   }
@@ -422,6 +469,27 @@ export class TaskHandler implements A2ARequestHandler {
 
   #scope(tenant: string | undefined, context: ServerCallContext): TaskScope {
     return { owner: callerOf(context).id, tenant: tenant || context.tenant || '' };
+  }
+}
+
+/** The card in what the request's protocol version can say (an A2A 0.3 request gets what 0.3 clients can read). */
+function versioned(card: AgentCard, context: ServerCallContext | undefined): AgentCard {
+  return isLegacyVersion(context?.requestedVersion) ? forV03(card) : card;
+}
+
+/** Throws the 403 for a caller who may not use `agent`. */
+function authorize(caller: Caller, agent: AgentSpec): void {
+  const denied = denial(caller, agent.access, `The agent ${agent.name}`);
+  if (denied) throw new AgentAccessDeniedError(denied);
+}
+
+/** The caller with their downstream credential in hand; a failure to get it is the turn's failure, in words that say what to do. */
+async function downstreamCaller(caller: Caller, signal: AbortSignal): Promise<Caller> {
+  try {
+    return await caller.forTurn(signal);
+  } catch (error) {
+    if (error instanceof DownstreamUnavailable) throw new AgentError(error.kind, error.message);
+    throw error;
   }
 }
 

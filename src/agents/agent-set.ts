@@ -9,6 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import type { AccessRule, AllowList } from '../auth/access.ts';
 import { tokenHeaderFor } from '../auth/host-policy.ts';
 
 export type ModelSpec = { kind: 'passthrough' } | { kind: 'hf'; id: string };
@@ -19,6 +20,8 @@ export interface McpServerSpec {
   headers: Record<string, string>;
   /** Send the caller's HF token under the host policy. */
   forwardHfToken: boolean;
+  /** Send a token traded for the caller's own at the OIDC issuer (RFC 8693), bound to this audience and scope. */
+  exchange?: { audience: string; scope: string | undefined };
 }
 
 export interface AgentSpec {
@@ -37,6 +40,10 @@ export interface AgentSpec {
   temperature: number | undefined;
   maxTokens: number | undefined;
   maxIterations: number;
+  /** Who may use the agent: scopes a token must carry, and an allow-list (`scopes:` and `allow:`). */
+  access: AccessRule;
+  /** The turn needs a Hugging Face credential: an `hf.` model, or an MCP server that gets the caller's HF token. */
+  callsHuggingFace: boolean;
   file: string;
 }
 
@@ -45,8 +52,19 @@ export interface LoadOptions {
   defaultModel: string | undefined;
   env: Record<string, string | undefined>;
   hubUrl: string;
-  /** Callers bring their own tokens (FAST_AGENT_SERVE_OAUTH is set): the server's own may not be put in a card. */
+  /** Callers bring their own tokens (a scheme is configured): the server's own may not be put in a card. */
   callersAuthenticate?: boolean;
+  /**
+   * The inbound schemes configured, which `scopes:`, `allow:` and `auth.exchange` are checked
+   * against, so that a card asking for what no caller can bring does not start (default: none).
+   */
+  schemes?: {
+    /** Hugging Face tokens, whose callers hold the scopes the server advertises. */
+    huggingface?: { scopes: readonly string[] };
+    apiKeys?: boolean;
+    /** OIDC access tokens; `exchange`: a client for RFC 8693 exchanges is configured. */
+    oidc?: { exchange: boolean };
+  };
 }
 
 /** The variables that hold the server's own Hugging Face token. */
@@ -65,8 +83,11 @@ export class AgentCardError extends Error {
 
 const FIELDS = new Set([
   'type', 'name', 'description', 'model', 'default', 'use_history', 'tags', 'examples',
-  'mcp_connect', 'request_params', 'instruction',
+  'mcp_connect', 'request_params', 'instruction', 'scopes', 'allow',
 ]);
+const ALLOW_FIELDS = new Set(['users', 'orgs', 'groups', 'keys']);
+/** RFC 6749 §3.3 scope-token: printable ASCII without space, quote or backslash. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const REQUEST_PARAMS = new Set(['temperature', 'max_tokens', 'max_iterations']);
 const MCP_FIELDS = new Set(['name', 'target', 'headers', 'auth']);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -141,7 +162,7 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
   for (const key of Object.keys(fields)) {
     if (!FIELDS.has(key)) fail(key, `unknown field; the fields read here are: ${[...FIELDS].join(', ')}`);
   }
-  if (fields.type !== undefined && fields.type !== 'agent') fail('type', `only "agent" cards can be served, not "${String(fields.type)}"`);
+  if (fields.type !== undefined && fields.type !== 'agent') fail('type', `only "agent" cards can be served, not ${JSON.stringify(fields.type)}`);
 
   const stem = path.basename(file, '.md');
   const name = optionalString(fields.name, 'name', fail) ?? stem;
@@ -163,6 +184,8 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
   const temperature = optionalNumber(params.temperature, 'request_params.temperature', fail, 0, 2, false);
   const maxTokens = optionalNumber(params.max_tokens, 'request_params.max_tokens', fail, 1, 1_000_000, true);
   const maxIterations = optionalNumber(params.max_iterations, 'request_params.max_iterations', fail, 1, 100, true);
+  const mcpServers = parseMcpConnect(fields.mcp_connect, fail, options);
+  const access = parseAccess(fields, fail, options);
 
   return {
     name,
@@ -174,10 +197,12 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
     tags: optionalStrings(fields.tags, 'tags', fail) ?? [],
     examples: optionalStrings(fields.examples, 'examples', fail) ?? [],
     instruction,
-    mcpServers: parseMcpConnect(fields.mcp_connect, fail, options.hubUrl),
+    mcpServers,
     temperature,
     maxTokens,
     maxIterations: maxIterations ?? DEFAULT_MAX_ITERATIONS,
+    access,
+    callsHuggingFace: model!.kind === 'hf' || mcpServers.some((server) => server.forwardHfToken),
     file,
   };
 }
@@ -249,7 +274,40 @@ function resolvePlaceholders(file: string, value: unknown, options: LoadOptions,
   return value;
 }
 
-function parseMcpConnect(value: unknown, fail: Fail, hubUrl: string): McpServerSpec[] {
+/** `scopes:` and `allow:`, checked against the schemes configured: a rule no caller could pass does not start. */
+function parseAccess(fields: Fields, fail: Fail, options: LoadOptions): AccessRule {
+  const schemes = options.schemes ?? {};
+  const scopes = optionalStrings(fields.scopes, 'scopes', fail) ?? [];
+  for (const scope of scopes) if (!SCOPE_TOKEN.test(scope)) fail('scopes', `"${scope}" is not a scope (no spaces, quotes or backslashes)`);
+  if (scopes.length > 0 && !schemes.oidc) {
+    const held = schemes.huggingface?.scopes ?? [];
+    if (!schemes.huggingface || scopes.some((scope) => !held.includes(scope))) {
+      fail(
+        'scopes',
+        'no configured scheme gives callers these scopes: OIDC access tokens carry scopes (set A2A_OIDC_ISSUER), Hugging Face callers hold only the FAST_AGENT_OAUTH_SCOPES, and API keys hold none',
+      );
+    }
+  }
+  let allow: AllowList | undefined;
+  const raw = optionalObject(fields.allow, 'allow', fail);
+  if (raw) {
+    for (const key of Object.keys(raw)) if (!ALLOW_FIELDS.has(key)) fail(`allow.${key}`, `unknown field; the fields read here are: ${[...ALLOW_FIELDS].join(', ')}`);
+    const entries = (key: string) => {
+      const values = optionalStrings(raw[key], `allow.${key}`, fail) ?? [];
+      for (const value of values) if (!value.trim()) fail(`allow.${key}`, 'entries must be non-empty');
+      return values.map((value) => value.trim());
+    };
+    allow = { users: entries('users'), orgs: entries('orgs'), groups: entries('groups'), keys: entries('keys') };
+    if (!allow.users.length && !allow.orgs.length && !allow.groups.length && !allow.keys.length) fail('allow', 'lists no one; add users, orgs, groups or keys, or remove it');
+    if ((allow.users.length || allow.orgs.length) && !schemes.huggingface) fail(allow.users.length ? 'allow.users' : 'allow.orgs', 'names Hugging Face accounts, but Hugging Face tokens are not taken (FAST_AGENT_SERVE_OAUTH is not huggingface)');
+    if (allow.groups.length && !schemes.oidc) fail('allow.groups', 'names OIDC groups, but no OIDC issuer is configured (A2A_OIDC_ISSUER)');
+    if (allow.keys.length && !schemes.apiKeys) fail('allow.keys', 'names API keys, but no API keys are configured (A2A_API_KEYS)');
+  }
+  return { scopes, allow };
+}
+
+function parseMcpConnect(value: unknown, fail: Fail, options: LoadOptions): McpServerSpec[] {
+  const { hubUrl } = options;
   if (value === undefined || value === null) return [];
   // fast-agent accepts a map of name -> settings (canonical) or a list of settings with a name.
   const entries: Array<[string | undefined, unknown, string]> = Array.isArray(value)
@@ -285,8 +343,10 @@ function parseMcpConnect(value: unknown, fail: Fail, hubUrl: string): McpServerS
 
     const auth = optionalObject(entry.auth, `${field}.auth`, fail) ?? {};
     for (const authKey of Object.keys(auth)) {
-      if (authKey !== 'forward') fail(`${field}.auth.${authKey}`, 'unknown field; only "forward" is read here');
+      if (authKey !== 'forward' && authKey !== 'exchange') fail(`${field}.auth.${authKey}`, 'unknown field; the fields read here are: forward, exchange');
     }
+    if (auth.forward !== undefined && auth.exchange !== undefined) fail(`${field}.auth`, 'give either "forward" or "exchange", not both');
+    const exchange = parseExchange(auth.exchange, `${field}.auth.exchange`, url, headers, fail, options);
     const forward = auth.forward;
     if (forward !== undefined && forward !== 'huggingface') fail(`${field}.auth.forward`, 'the only supported value is "huggingface"');
     if (forward === 'huggingface' && !tokenHeaderFor(url, hubUrl)) {
@@ -295,9 +355,25 @@ function parseMcpConnect(value: unknown, fail: Fail, hubUrl: string): McpServerS
         `will not forward a Hugging Face token to ${url.host}: only https://huggingface.co, https://hf.co, the HF_ENDPOINT host and https://*.hf.space may receive one`,
       );
     }
-    servers.push({ name, url: url.href, headers: headers as Record<string, string>, forwardHfToken: forward === 'huggingface' });
+    servers.push({ name, url: url.href, headers: headers as Record<string, string>, forwardHfToken: forward === 'huggingface', ...(exchange && { exchange }) });
   }
   return servers;
+}
+
+/** `auth.exchange: {audience, scope}`: the server trades the caller's OIDC token for one bound to this server. */
+function parseExchange(value: unknown, field: string, url: URL, headers: Fields, fail: Fail, options: LoadOptions): McpServerSpec['exchange'] {
+  const exchange = optionalObject(value, field, fail);
+  if (!exchange) return undefined;
+  for (const key of Object.keys(exchange)) if (key !== 'audience' && key !== 'scope') fail(`${field}.${key}`, 'unknown field; the fields read here are: audience, scope');
+  const audience = optionalString(exchange.audience, `${field}.audience`, fail) ?? fail(`${field}.audience`, 'is required: the audience the exchanged token is issued for');
+  const scope = optionalString(exchange.scope, `${field}.scope`, fail);
+  if (scope !== undefined && scope.split(' ').some((token) => !SCOPE_TOKEN.test(token))) fail(`${field}.scope`, 'must be space-separated scopes');
+  // The exchanged token goes to this server alone, so it must not be readable on the way.
+  if (url.protocol !== 'https:' && !/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(url.hostname)) fail(field, 'needs an https target (plain http only to this machine): the token must not travel in the clear');
+  if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) fail(field, 'the entry also sets an Authorization header; the exchanged token is sent as Authorization, so remove one');
+  if (!options.schemes?.oidc) fail(field, 'needs OIDC callers, whose tokens can be exchanged; set A2A_OIDC_ISSUER');
+  if (!options.schemes?.oidc?.exchange) fail(field, "needs this server's client at the issuer; set A2A_OIDC_CLIENT_ID and A2A_OIDC_CLIENT_SECRET");
+  return { audience, scope };
 }
 
 function optionalString(value: unknown, field: string, fail: Fail): string | undefined {

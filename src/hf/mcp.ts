@@ -15,6 +15,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { McpServerSpec } from '../agents/agent-set.ts';
 import { AgentError, type ToolOutcome, type ToolSession, type ToolSessionFactory, type ToolSpec } from '../agents/ports.ts';
 import type { Caller } from '../auth/caller.ts';
+import { DownstreamUnavailable } from '../auth/errors.ts';
 import { BoundedMap } from '../util/bounded-map.ts';
 import { callerFetch } from './caller-fetch.ts';
 
@@ -152,7 +153,7 @@ class McpSession implements ToolSession {
     try {
       const client = await this.#client(tool.server, signal);
       const result = await client.callTool({ name: tool.toolName, arguments: args as Record<string, unknown> }, undefined, {
-        signal,
+        signal: callSignal(signal),
         timeout: this.#limits.callTimeoutMs,
       });
       const text = this.#truncate(resultText(result));
@@ -188,7 +189,7 @@ class McpSession implements ToolSession {
     let cursor: string | undefined;
     // A few pages at most: a server that pages forever is not waited for.
     for (let page = 0; page < 10; page++) {
-      const result = await client.listTools(cursor ? { cursor } : undefined, { signal, timeout: this.#limits.listTimeoutMs });
+      const result = await client.listTools(cursor ? { cursor } : undefined, { signal: callSignal(signal), timeout: this.#limits.listTimeoutMs });
       for (const tool of result.tools) {
         tools.push({ name: tool.name, description: tool.description ?? '', inputSchema: tool.inputSchema as Record<string, unknown> });
       }
@@ -202,13 +203,7 @@ class McpSession implements ToolSession {
   #client(server: McpServerSpec, signal: AbortSignal): Promise<Client> {
     let pending = this.#clients.get(server.name);
     if (!pending) {
-      const send = callerFetch({ credential: server.forwardHfToken ? this.#caller.credential : undefined, hubUrl: this.#options.hubUrl, fetch: this.#options.fetch });
-      const transport = new StreamableHTTPClientTransport(new URL(server.url), {
-        requestInit: { headers: server.headers },
-        fetch: sizeLimitedFetch(this.#limits.maxResponseBytes, send),
-      });
-      const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' }, { jsonSchemaValidator: schemaValidator });
-      pending = client.connect(transport, { signal, timeout: this.#limits.connectTimeoutMs }).then(() => client);
+      pending = this.#connect(server, signal);
       // A failed connection is not kept: the next use tries again.
       pending.catch(() => this.#clients.delete(server.name));
       this.#clients.set(server.name, pending);
@@ -216,10 +211,30 @@ class McpSession implements ToolSession {
     return pending;
   }
 
+  async #connect(server: McpServerSpec, signal: AbortSignal): Promise<Client> {
+    // An `auth.exchange` entry gets a token traded for the caller's own, bound to its audience: sent to that server alone, as Authorization.
+    const exchanged = server.exchange ? await this.#caller.exchangeFor(server.exchange, signal) : undefined;
+    const send = callerFetch({ credential: server.forwardHfToken ? this.#caller.credential : undefined, hubUrl: this.#options.hubUrl, fetch: this.#options.fetch });
+    const transport = new StreamableHTTPClientTransport(new URL(server.url), {
+      requestInit: { headers: exchanged ? { ...server.headers, Authorization: `Bearer ${exchanged.reveal()}` } : server.headers },
+      fetch: sizeLimitedFetch(this.#limits.maxResponseBytes, send),
+    });
+    const client = new Client({ name: 'a2a-hf-space', version: '0.1.0' }, { jsonSchemaValidator: schemaValidator });
+    await client.connect(transport, { signal: callSignal(signal), timeout: this.#limits.connectTimeoutMs });
+    return client;
+  }
+
   #throwIfCredentialRefused(server: McpServerSpec, error: unknown): void {
+    if (error instanceof DownstreamUnavailable) throw new AgentError(error.kind, `The MCP server "${server.name}" (${new URL(server.url).host}) could not be used: ${error.message}`);
     const status = error instanceof StreamableHTTPError ? error.code : undefined;
     if (server.forwardHfToken && (status === 401 || status === 403)) {
       throw credentialRefused(server.name, new URL(server.url).host, status, this.#caller.credential !== undefined);
+    }
+    if (server.exchange && (status === 401 || status === 403)) {
+      throw new AgentError(
+        'auth-required',
+        `The MCP server "${server.name}" (${new URL(server.url).host}) refused the token exchanged for you (HTTP ${status}). Sign in with an account allowed to use it, then send the message again.`,
+      );
     }
   }
 
@@ -243,6 +258,15 @@ function serverKey(server: McpServerSpec): string {
   let key = serverKeys.get(server);
   if (!key) serverKeys.set(server, (key = createHash('sha256').update(JSON.stringify([server.url, server.headers])).digest('base64url')));
   return key;
+}
+
+/**
+ * A signal of the request's own that follows the turn's: the MCP SDK adds an abort listener to the
+ * signal of every request and never removes it, so passing the turn's signal itself would pile
+ * listeners onto it (Node warns past ten) for as long as the turn lasts.
+ */
+function callSignal(turn: AbortSignal): AbortSignal {
+  return AbortSignal.any([turn]);
 }
 
 /** fetch for MCP requests that gives up on a response body larger than `maxBytes`. */

@@ -13,7 +13,8 @@
 import type { Context } from 'hono';
 import { A2A_ERROR_CODE, A2AError, restStatusFor, toJsonRpcError, toRestErrorBody } from '@a2a-js/sdk/errors';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
-import { CallerBusyError } from '../a2a/request-handler.ts';
+import { AgentAccessDeniedError, CallerBusyError } from '../a2a/request-handler.ts';
+import { insufficientScopeChallenge } from '../auth/scheme.ts';
 import { describeError, log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
 
@@ -70,14 +71,26 @@ export function rpcFailure(c: Context, id: RpcId, error: unknown, legacy: boolea
 export function rpcAnswer(c: Context, answer: { error?: unknown }): Response {
   if (!answer.error) return c.json(answer);
   const error = scrubbed(answer.error as RpcError);
-  const retryAfter = retryAfterOf(error);
+  const metadata = metadataOf(error);
+  // A caller who may not use the agent it addressed (see AgentAccessDeniedError): 403, before any work.
+  if (metadata?.httpStatus === '403') {
+    forbidden(c, metadata.scope, error.message);
+    return c.json({ ...answer, error }, 403);
+  }
+  const retryAfter = metadata?.retryAfterSeconds;
   if (retryAfter) c.header('Retry-After', retryAfter);
   return c.json({ ...answer, error }, retryAfter ? 429 : 200);
 }
 
-function retryAfterOf(error: RpcError): string | undefined {
+function metadataOf(error: RpcError): Record<string, string> | undefined {
   const info = Array.isArray(error.data) ? (error.data[0] as { metadata?: Record<string, string> } | undefined) : undefined;
-  return info?.metadata?.retryAfterSeconds;
+  return info?.metadata;
+}
+
+/** The headers of a 403: never cached, and for a missing scope the RFC 6750 challenge naming it. */
+function forbidden(c: Context, scope: string | undefined, message: string): void {
+  c.header('Cache-Control', 'no-store');
+  if (scope) c.header('WWW-Authenticate', insufficientScopeChallenge(scope.split(' '), message));
 }
 
 /** REST error bodies are plain JSON (`application/json`), the media type clients and the kit expect of errors. */
@@ -86,9 +99,10 @@ export function restErrorBody(error: unknown): { status: number; body: { error: 
     log.error('request failed', { error: describeError(error) });
     return { status: 500, body: restBody(500, 'INTERNAL', INTERNAL) };
   }
-  const status = error instanceof CallerBusyError ? 429 : restStatusFor(error);
+  const status = error instanceof CallerBusyError ? 429 : error instanceof AgentAccessDeniedError ? 403 : restStatusFor(error);
   const body = toRestErrorBody(error, status) as ReturnType<typeof restBody>;
   if (status === 429) body.error.status = 'RESOURCE_EXHAUSTED';
+  if (status === 403) body.error.status = 'PERMISSION_DENIED';
   body.error.message = redact(body.error.message);
   return { status, body };
 }
@@ -96,6 +110,7 @@ export function restErrorBody(error: unknown): { status: number; body: { error: 
 /** The REST response to `error`; `status` overrides the SDK's mapping (a content type it maps to 400 is 415 in HTTP). */
 export function restFailure(c: Context, error: unknown, status?: number): Response {
   if (error instanceof CallerBusyError) c.header('Retry-After', String(error.retryAfterSeconds));
+  if (error instanceof AgentAccessDeniedError) forbidden(c, error.denied.scopes.join(' ') || undefined, redact(error.message));
   const answer = restErrorBody(error);
   if (status) answer.body.error.code = status;
   return c.json(answer.body, (status ?? answer.status) as 400);
