@@ -1,8 +1,11 @@
 /**
  * `npm run bench`: throughput, latency and CPU per request of our A2A server next to the HTTP floor
  * of this machine (hono-echo) and the SDK's own Express adapter (sdk-express), blocking and streamed;
- * then memory over 100k tasks, what auth costs and what the tool loop costs per turn. Every server
- * is compiled first and run as plain node, as it ships. Each server under load runs in its own
+ * then memory over 100k tasks, what auth costs, what the tool loop costs per turn, a 60 s soak of
+ * mixed traffic with auth on, and 1,000 streams open at once. BENCH_ONLY=soak,streams runs only the
+ * phases named. The soak and the open streams check as they measure: a failed check makes the bench
+ * exit non-zero once everything is printed. Every server is compiled first and run as plain node,
+ * as it ships. Each server under load runs in its own
  * process, so this process only drives load and reads /proc; only the tool-loop phase serves in this
  * process, to time everything on one clock. See bench/README.md.
  */
@@ -20,6 +23,8 @@ import { printTable } from './table.ts';
 import { mean, median, percentile } from './stats.ts';
 import { authCost, printAuthCost } from './auth-cost.ts';
 import { printToolLoop, toolLoop } from './tool-loop.ts';
+import { printSoak, soak } from './soak.ts';
+import { openStreams, printOpenStreams } from './streams.ts';
 
 const WARM_UP_SECONDS = 3;
 const WINDOW_SECONDS = positiveNumber('BENCH_SECONDS', 5);
@@ -34,7 +39,12 @@ const TARGET_RPS_VS_FLOOR = 0.35;
 const AUTH_ROUNDS = 6;
 const TOOL_WARM_UP_TURNS = 50;
 const TOOL_TURNS = 300;
+const SOAK_SECONDS = positiveNumber('BENCH_SOAK_SECONDS', 60);
+const OPEN_STREAMS = Math.round(positiveNumber('BENCH_OPEN_STREAMS', 1000));
 const MiB = 1024 * 1024;
+const PHASES = ['throughput', 'streaming', 'memory', 'auth', 'tool-loop', 'soak', 'streams'] as const;
+type Phase = (typeof PHASES)[number];
+const ONLY = chosenPhases();
 
 interface ServerSpec {
   name: string;
@@ -66,24 +76,68 @@ async function main(): Promise<void> {
   ];
   const a2aServers = servers.filter((s) => s.name !== 'hono-echo');
   const thisServer = servers.find((s) => s.name === 'this-server')!;
+  // The soak and the open streams bring agent cards of their own (a model behind the fake router).
+  const thisServerBare: ServerCommand = { script: 'app.ts', args: ['--port', '0', '--host', '127.0.0.1'] };
+  /** What failed the checks of the phases that check (soak, streams); printed last. */
+  const problems: string[] = [];
+  if (ONLY) console.log(`BENCH_ONLY: running ${[...ONLY].join(', ')} only\n`);
 
-  console.log(`Throughput, blocking SendMessage: ${CONNECTIONS} connections; each server ${WARM_UP_SECONDS} s warm-up, then ${ROUNDS} interleaved rounds of ${WINDOW_SECONDS} s per server`);
-  printThroughput(await throughput(servers));
+  if (runs('throughput')) {
+    console.log(`Throughput, blocking SendMessage: ${CONNECTIONS} connections; each server ${WARM_UP_SECONDS} s warm-up, then ${ROUNDS} interleaved rounds of ${WINDOW_SECONDS} s per server`);
+    printThroughput(await throughput(servers));
+  }
 
-  console.log(`\nStreaming, SendStreamingMessage: ${STREAMS} streams kept busy; each server ${WARM_UP_SECONDS} s warm-up, then ${ROUNDS} interleaved rounds of ${WINDOW_SECONDS} s per server`);
-  printStreaming(await streaming(a2aServers));
+  if (runs('streaming')) {
+    console.log(`\nStreaming, SendStreamingMessage: ${STREAMS} streams kept busy; each server ${WARM_UP_SECONDS} s warm-up, then ${ROUNDS} interleaved rounds of ${WINDOW_SECONDS} s per server`);
+    printStreaming(await streaming(a2aServers));
+  }
 
-  console.log(`\nMemory: ${TASK_STAGES.at(-1)!.toLocaleString('en')} SendMessage tasks into a fresh process of each A2A server`);
-  // Both at once, one per core: the phase counts tasks, not speed, and alone it would take minutes.
-  const memory = await Promise.all([...a2aServers].reverse().map(memoryStages));
-  printMemory(memory);
+  if (runs('memory')) {
+    console.log(`\nMemory: ${TASK_STAGES.at(-1)!.toLocaleString('en')} SendMessage tasks into a fresh process of each A2A server`);
+    // Both at once, one per core: the phase counts tasks, not speed, and alone it would take minutes.
+    const memory = await Promise.all([...a2aServers].reverse().map(memoryStages));
+    printMemory(memory);
+  }
 
-  console.log(`\nAuth cost: this-server with auth off and on (token check cached), ${AUTH_ROUNDS} interleaved ${WINDOW_SECONDS} s windows each`);
-  printAuthCost(await authCost(thisServer.command, { warmUpSeconds: WARM_UP_SECONDS, windowSeconds: WINDOW_SECONDS, rounds: AUTH_ROUNDS }));
+  if (runs('auth')) {
+    console.log(`\nAuth cost: this-server with auth off and on (token check cached), ${AUTH_ROUNDS} interleaved ${WINDOW_SECONDS} s windows each`);
+    printAuthCost(await authCost(thisServer.command, { warmUpSeconds: WARM_UP_SECONDS, windowSeconds: WINDOW_SECONDS, rounds: AUTH_ROUNDS }));
+  }
 
-  console.log(`\nTool loop: one MCP tool call per turn, ${TOOL_TURNS} sequential SendMessage turns`);
-  console.log('In this process, unlike the phases above: the compiled server (.bench-build/src/server.js), with the fake model router, the MCP server and the timing proxies beside it (those under tsx)');
-  printToolLoop(await toolLoop({ warmUpTurns: TOOL_WARM_UP_TURNS, turns: TOOL_TURNS }));
+  if (runs('tool-loop')) {
+    console.log(`\nTool loop: one MCP tool call per turn, ${TOOL_TURNS} sequential SendMessage turns`);
+    console.log('In this process, unlike the phases above: the compiled server (.bench-build/src/server.js), with the fake model router, the MCP server and the timing proxies beside it (those under tsx)');
+    printToolLoop(await toolLoop({ warmUpTurns: TOOL_WARM_UP_TURNS, turns: TOOL_TURNS }));
+  }
+
+  if (runs('soak')) {
+    console.log(`\nSoak: this-server with auth on, ${SOAK_SECONDS} s of mixed traffic from 50 Hub-verified callers (each from its own address, at most 8 requests a second, one at a time) and a random-token flood from 3 addresses`);
+    problems.push(...printSoak(await soak(thisServerBare, { seconds: SOAK_SECONDS })));
+  }
+
+  if (runs('streams')) {
+    console.log(`\nOpen streams: this-server with auth off, ${OPEN_STREAMS} SendStreamingMessage streams open at once while the model router holds every answer`);
+    problems.push(...printOpenStreams(await openStreams(thisServerBare, { streams: OPEN_STREAMS })));
+  }
+
+  if (problems.length > 0) {
+    console.log(`\nBench checks FAILED:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+function runs(phase: Phase): boolean {
+  return ONLY === undefined || ONLY.has(phase);
+}
+
+/** BENCH_ONLY=soak,streams: the phases to run (all when unset). */
+function chosenPhases(): Set<Phase> | undefined {
+  const raw = process.env.BENCH_ONLY?.trim();
+  if (!raw) return undefined;
+  const names = raw.split(/[\s,]+/).filter(Boolean);
+  const unknown = names.filter((name) => !(PHASES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown phases: ${unknown.join(', ')}; the phases are ${PHASES.join(', ')}`);
+  return new Set(names as Phase[]);
 }
 
 /** Every server runs throughout; each is warmed up, then measured in windows that take turns. */

@@ -21,6 +21,8 @@ export interface ServerProcess {
   recentLog(): string;
   /** Live heap after a full collection, in bytes; only for servers started with `heapProbe`. */
   liveHeap(): Promise<number>;
+  /** The same, with process.memoryUsage() from just before the collection; only with `heapProbe`. */
+  heapReport(): Promise<HeapReport>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,13 @@ export interface StartOptions {
   heapProbe?: boolean;
   /** Set on top of the cleared environment, e.g. to turn auth on. */
   env?: Record<string, string>;
+}
+
+export interface HeapReport {
+  /** Live heap after a full collection, in bytes. */
+  heapUsed: number;
+  /** The server's process.memoryUsage() just before that collection. */
+  before: NodeJS.MemoryUsage;
 }
 
 export interface Memory {
@@ -99,7 +108,7 @@ export function startServer(name: string, { script, args = [] }: ServerCommand, 
       if (hasChildren(child.pid)) return fail('it serves from a child process, so its memory would not be measured');
       settled = true;
       clearTimeout(timer);
-      resolve({ name, pid: child.pid, url, recentLog, liveHeap: () => askHeap(child), stop: () => stop(child) });
+      resolve({ name, pid: child.pid, url, recentLog, liveHeap: async () => (await askHeap(child)).heapUsed, heapReport: () => askHeap(child), stop: () => stop(child) });
     });
   });
 }
@@ -122,13 +131,13 @@ export function readCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-function askHeap(child: ChildProcess): Promise<number> {
+function askHeap(child: ChildProcess): Promise<HeapReport> {
   if (!child.connected) return Promise.reject(new Error('the server was started without the heap probe'));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no answer from the heap probe')), 10_000);
     child.once('message', (message) => {
       clearTimeout(timer);
-      resolve((message as { heapUsed: number }).heapUsed);
+      resolve(message as HeapReport);
     });
     child.send('heap');
   });
