@@ -74,14 +74,8 @@ export function buildHttpApp(parts: HttpParts): Hono<ObservedEnv> {
   if (rates.perCaller) app.use(limitByCaller(rates.perCaller, tooManyRequests));
 
   const tooLarge = `Request body is larger than ${maxBodyBytes / 1024 / 1024} MiB.`;
-  const jsonRpcTooLarge = (c: Context) => {
-    closeIfFarTooLarge(c, maxBodyBytes);
-    return rpcErrorResponse(c, null, { code: A2A_ERROR_CODE.INVALID_REQUEST, message: tooLarge }, 413);
-  };
-  const restTooLarge = (c: Context) => {
-    closeIfFarTooLarge(c, maxBodyBytes);
-    return restErrorResponse(c, 413, 'RESOURCE_EXHAUSTED', tooLarge);
-  };
+  const jsonRpcTooLarge = (c: Context) => rpcErrorResponse(c, null, { code: A2A_ERROR_CODE.INVALID_REQUEST, message: tooLarge }, 413);
+  const restTooLarge = (c: Context) => restErrorResponse(c, 413, 'RESOURCE_EXHAUSTED', tooLarge);
   for (const { basePath, card, requestHandler } of endpoints) {
     const jsonRpc = jsonRpcEndpoint(requestHandler, card);
     // The trailing-slash form too: some clients (the conformance kit's) post to the card's URL with one.
@@ -105,12 +99,3 @@ const tooManyRequests: RateRefusal = (c, retryAfterSeconds, who) => {
   return restErrorResponse(c, 429, 'RESOURCE_EXHAUSTED', `${message} Try again in ${retryAfterSeconds} s.`);
 };
 
-/**
- * After a 413 the connection stays open while Node reads and discards the rest of the body, so a
- * client still sending gets to read the answer instead of a connection reset. A body declared far
- * beyond the limit is not worth reading: that connection closes.
- */
-function closeIfFarTooLarge(c: Context, maxBodyBytes: number): void {
-  const declared = Number(c.req.header('content-length'));
-  if (!(declared <= 8 * maxBodyBytes)) c.header('Connection', 'close');
-}

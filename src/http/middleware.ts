@@ -6,6 +6,8 @@
  * request's web stream: on @hono/node-server that would build a full Request or Response per
  * request, which measured as the largest avoidable cost on the A2A hot path (see bench/README.md).
  */
+import type { IncomingMessage } from 'node:http';
+import { finished } from 'node:stream/promises';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
@@ -36,17 +38,43 @@ export function edgeHeaders(): MiddlewareHandler {
 }
 
 /**
- * Refuses bodies over `maxBytes`. A declared Content-Length is checked without reading anything
- * (HTTP framing holds the client to it); only a chunked body is counted as it streams in.
+ * Refuses bodies over `maxBytes` with 413. A declared Content-Length is checked before anything is
+ * read (HTTP framing holds the client to it); only a chunked body is counted as it streams in.
+ *
+ * A client often sends its whole body before it reads the answer. Answer at once and close, and it
+ * gets a connection reset instead of the 413; answer at once and keep the connection, and the
+ * server's adapter closes it anyway if the rest of the body takes over half a second, dropping the
+ * client's next request on it. So a body declared up to `drainBytes` is read to its end and thrown
+ * away first, and the 413 keeps the connection usable; a larger one (not worth reading) or a chunked
+ * one is answered at once, with the connection closed.
  */
-export function limitBody(maxBytes: number, onTooLarge: (c: Context) => Response): MiddlewareHandler {
-  const counted = bodyLimit({ maxSize: maxBytes, onError: onTooLarge });
+export function limitBody(maxBytes: number, onTooLarge: (c: Context) => Response, drainBytes = 8 * maxBytes): MiddlewareHandler {
+  const closing = (c: Context) => {
+    c.header('Connection', 'close');
+    return onTooLarge(c);
+  };
+  const counted = bodyLimit({ maxSize: maxBytes, onError: closing });
   return async function bodyWithinLimit(c, next) {
     const declared = c.req.header('content-length');
     if (declared === undefined) return counted(c, next);
-    if (!/^\d+$/.test(declared) || Number(declared) > maxBytes) return onTooLarge(c);
-    await next();
+    const length = /^\d{1,15}$/.test(declared) ? Number(declared) : Infinity;
+    if (length <= maxBytes) return next();
+    if (length > drainBytes || !(await discardBody(c))) return closing(c);
+    return onTooLarge(c);
   };
+}
+
+/** Reads the request body to its end without keeping it; false when it could not be (the client left). */
+async function discardBody(c: Context): Promise<boolean> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return false;
+  try {
+    incoming.resume();
+    await finished(incoming);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a Content-Type header names JSON, the only body either binding reads. */
