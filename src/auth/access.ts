@@ -31,8 +31,6 @@ export interface AccessRule {
   allow: AllowList | undefined;
 }
 
-export const OPEN: AccessRule = { scopes: [], allow: undefined };
-
 /** Whether a list has any entry at all. */
 export function hasEntries(allow: AllowList | undefined): allow is AllowList {
   return !!allow && (allow.users.length > 0 || allow.orgs.length > 0 || allow.groups.length > 0 || allow.keys.length > 0);
@@ -56,12 +54,6 @@ export function denial(caller: Caller, rule: AccessRule, what: string): AccessDe
     return new AccessDenied('access_denied', `${what} is open only to ${describe(rule.allow)}; you (${whoIs(caller)}) are not among them.`);
   }
   return undefined;
-}
-
-/** Throws the denial, if there is one. */
-export function checkAccess(caller: Caller, rule: AccessRule, what: string): void {
-  const denied = denial(caller, rule, what);
-  if (denied) throw denied;
 }
 
 function matches(caller: Caller, allow: AllowList): boolean {

@@ -78,7 +78,8 @@ export class Caller implements User {
   readonly groups: readonly string[];
   readonly keyId: string | undefined;
   readonly #downstream: Downstream;
-  readonly #scopeSet: ReadonlySet<string>;
+  /** Made on first use: most requests never ask about a scope. */
+  #scopeSet: ReadonlySet<string> | undefined;
   readonly #exchange: CallerInit['exchange'];
 
   constructor(init: CallerInit) {
@@ -89,7 +90,6 @@ export class Caller implements User {
     this.#downstream = init.downstream ?? { kind: 'ready', credential: init.credential };
     this.credential = this.#downstream.kind === 'ready' ? this.#downstream.credential : undefined;
     this.scopes = init.scopes ?? [];
-    this.#scopeSet = new Set(this.scopes);
     this.groups = init.groups ?? [];
     this.keyId = init.keyId;
     this.#exchange = init.exchange;
@@ -102,6 +102,7 @@ export class Caller implements User {
 
   /** Whether the caller's token carries `scope` (a whole scope, never a prefix of one). */
   hasScope(scope: string): boolean {
+    this.#scopeSet ??= new Set(this.scopes);
     return this.#scopeSet.has(scope);
   }
 

@@ -8,7 +8,7 @@
  * scheme's own answer ("not shaped like a Hugging Face token") without a Hub call.
  */
 import { Caller } from './caller.ts';
-import { Credential, HOW_TO_SEND_A_TOKEN } from './credentials.ts';
+import { Credential } from './credentials.ts';
 import { AccessDenied, CheckUnavailable, CredentialRefused } from './errors.ts';
 import { HubUnavailable, missingScopes, TokenRejected, TooManyNewTokens, type HubIdentity, type HubTokenVerifier } from './hub-verifier.ts';
 import type { AuthAttempt, Challenge, PresentedCredential, Scheme } from './scheme.ts';
@@ -26,8 +26,6 @@ export class HuggingFaceScheme implements Scheme {
   readonly name = 'huggingface' as const;
   readonly challenge: Challenge;
   readonly howTo = `your Hugging Face token as "Authorization: Bearer <token>" (create one at https://huggingface.co/settings/tokens; a fine-grained token needs "Make calls to Inference Providers")`;
-  /** The whole how-to when this is the only scheme, as it has always read. */
-  static readonly ALONE = HOW_TO_SEND_A_TOKEN;
   readonly #verifier: HubTokenVerifier;
   readonly #scopes: readonly string[];
 
@@ -45,7 +43,7 @@ export class HuggingFaceScheme implements Scheme {
     // Most requests come with a token checked a moment ago: no await on that path.
     const known = this.#verifier.cached(credential.token);
     if (known) return this.#admit(known, credential.token);
-    return this.#verifier.verify(credential.token, address).then(
+    return this.#verifier.verify(credential.token, address()).then(
       (identity) => this.#admit(identity, credential.token),
       (error: unknown) => {
         throw translate(error);

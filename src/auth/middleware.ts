@@ -10,7 +10,7 @@
  * (scheme, who, outcome, reason, request id), never the credential.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { checkAccess, type AccessRule } from './access.ts';
+import { denial, type AccessRule } from './access.ts';
 import { presentedCredential } from './bearer.ts';
 import { Caller } from './caller.ts';
 import { AUTHORIZATION, Credential, HOW_TO_SEND_A_TOKEN, X_HF_AUTHORIZATION } from './credentials.ts';
@@ -44,9 +44,8 @@ export function authenticate<E extends AuthEnv>({ schemes, access, addressOf }: 
   const serverRule = access && (access.scopes.length > 0 || access.allow) ? access : undefined;
   const needed = reads.huggingface && schemes.length === 1 ? 'a Hugging Face token' : 'a credential';
 
-  const refuse = (c: Context<E>, error: AuthError, scheme: Scheme | undefined): Response => {
-    const requestId = c.get('requestId');
-    audit(requestId, scheme?.name, undefined, error);
+  const refuse = (c: Context<E>, error: AuthError, scheme: Scheme | undefined, caller?: Caller): Response => {
+    audit(c.get('requestId'), scheme?.name, caller, error);
     c.header('Cache-Control', 'no-store');
     const message = redact(error.message);
     if (error instanceof CheckUnavailable) {
@@ -64,26 +63,6 @@ export function authenticate<E extends AuthEnv>({ schemes, access, addressOf }: 
     return c.json({ error: { code: status, status: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: text } }, status);
   };
 
-  const admit = (c: Context<E>, caller: Caller, scheme: Scheme): Response | undefined => {
-    if (serverRule) {
-      try {
-        checkAccess(caller, serverRule, 'This server');
-      } catch (error) {
-        audit(c.get('requestId'), scheme.name, caller, error as AuthError);
-        return refuse403(c, error as AccessDenied);
-      }
-    }
-    audit(c.get('requestId'), scheme.name, caller, undefined);
-    c.set('caller', caller);
-    return undefined;
-  };
-
-  const refuse403 = (c: Context<E>, error: AccessDenied): Response => {
-    c.header('Cache-Control', 'no-store');
-    const message = redact(error.message);
-    if (error.code === 'insufficient_scope') c.header('WWW-Authenticate', formatChallenges(challenges, { code: error.code, description: message, scopes: error.scopes }));
-    return c.json({ error: { code: 403, status: 'PERMISSION_DENIED', message } }, 403);
-  };
 
   return async function authenticated(c, next) {
     // `X-HF-Authorization` is read only when `Authorization` is absent.
@@ -102,15 +81,17 @@ export function authenticate<E extends AuthEnv>({ schemes, access, addressOf }: 
     }
     let caller: Caller;
     try {
-      const judged = scheme.authenticate({ credential, address: addressOf(c) });
+      const judged = scheme.authenticate({ credential, address: () => addressOf(c) });
       caller = judged instanceof Caller ? judged : await judged;
     } catch (error) {
       if (error instanceof AuthError) return refuse(c, error, scheme);
       log.error('authentication failed unexpectedly', { scheme: scheme.name, error: describeError(error) });
       return refuse(c, new CheckUnavailable('unavailable', 'Your credential could not be checked because of an internal error', 5), scheme);
     }
-    const refused = admit(c, caller, scheme);
-    if (refused) return refused;
+    const denied = serverRule && denial(caller, serverRule, 'This server');
+    if (denied) return refuse(c, denied, scheme, caller);
+    audit(c.get('requestId'), scheme.name, caller, undefined);
+    c.set('caller', caller);
     await next();
   };
 }

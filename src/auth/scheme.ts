@@ -16,8 +16,8 @@ export interface PresentedCredential {
 
 export interface AuthAttempt {
   credential: PresentedCredential;
-  /** The client address, undefined for this machine (checks of new tokens are limited per address). */
-  address: string | undefined;
+  /** The client address, undefined for this machine (checks of new tokens are limited per address); worked out only when asked. */
+  address: () => string | undefined;
 }
 
 /** One RFC 6750 challenge: `Bearer realm="...", name="value", ...` (error parameters are added by the writer). */
