@@ -30,7 +30,7 @@ import { registerWebRoutes } from './web/routes.ts';
 import { log } from './util/log.ts';
 import { registerSecret } from './util/redact.ts';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ServerOptions {
   /** Environment for `${VAR}` placeholders in agent cards. */

@@ -49,7 +49,7 @@ export interface TaskHandlerLimits {
   maxWatchingPerCaller: number;
 }
 
-export const DEFAULT_HANDLER_LIMITS: TaskHandlerLimits = {
+const DEFAULT_HANDLER_LIMITS: TaskHandlerLimits = {
   flushMs: 50,
   maxQueuedEvents: 1_000,
   maxTurnMs: 15 * 60 * 1000,
@@ -59,13 +59,13 @@ export const DEFAULT_HANDLER_LIMITS: TaskHandlerLimits = {
 };
 
 /** ListTasks: tasks per page when the caller names no size, and the most it may ask for (the spec's). */
-export const LIST_PAGE_SIZE = { default: 50, max: 100 } as const;
+const LIST_PAGE_SIZE = { default: 50, max: 100 } as const;
 
 /**
  * ListTasks: messages of history per task when the caller names no number (a list is for finding
  * tasks; GetTask reads one in full), and the most it returns whatever the caller asks.
  */
-export const LIST_HISTORY_LENGTH = { default: 0, max: 20 } as const;
+const LIST_HISTORY_LENGTH = { default: 0, max: 20 } as const;
 
 /**
  * A caller has reached one of its caps on concurrent work. On the wire it is an
@@ -531,7 +531,7 @@ const TASK_OVERHEAD = 400;
 const PART_OVERHEAD = 64;
 
 /** Roughly the bytes a message holds once stored: everything in it, metadata included. */
-export function weighMessage(message: Message): number {
+function weighMessage(message: Message): number {
   let weight = 200 + message.messageId.length + message.contextId.length + message.taskId.length + jsonSize(message.metadata);
   for (const id of message.referenceTaskIds) weight += id.length + 16;
   for (const uri of message.extensions) weight += uri.length + 16;

@@ -91,7 +91,7 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const REQUEST_PARAMS = new Set(['temperature', 'max_tokens', 'max_iterations']);
 const MCP_FIELDS = new Set(['name', 'target', 'headers', 'auth']);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-export const DEFAULT_MAX_ITERATIONS = 8;
+const DEFAULT_MAX_ITERATIONS = 8;
 
 /** The agents, with the one that answers messages naming none worked out once. */
 export class AgentSet {
@@ -208,7 +208,7 @@ export function parseAgentCard(file: string, text: string, options: LoadOptions)
 }
 
 /** `passthrough`, or `hf.<org>/<model>[:<provider|fastest|cheapest>]` for the HF inference router. */
-export function parseModelSpec(name: string): ModelSpec | undefined {
+function parseModelSpec(name: string): ModelSpec | undefined {
   if (name === 'passthrough') return { kind: 'passthrough' };
   const match = /^hf\.([A-Za-z0-9][\w.-]*\/[\w.-]+)(:[\w.-]+)?$/.exec(name);
   return match ? { kind: 'hf', id: `${match[1]}${match[2] ?? ''}` } : undefined;
