@@ -46,7 +46,8 @@ export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler
       requestId,
       method: c.req.method,
       route,
-      path: c.req.path,
+      // The path itself only where the route does not already say it (a wildcard, a parameter, nothing matched).
+      path: c.req.path === route ? undefined : c.req.path,
       a2aMethod: c.get('a2aMethod'),
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
