@@ -13,7 +13,8 @@ import { format } from 'node:util';
 import { redact } from './redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-type Fields = Record<string, string | number | boolean | undefined>;
+/** Plain values by name; undefined ones are left out of the line. */
+type Fields = object;
 
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: Infinity };
 export const LEVELS = Object.keys(RANK) as Level[];

@@ -196,7 +196,9 @@ export class OwnedMap<V> {
     // Usually the heaviest owner has an evictable entry; owners holding only pinned entries are
     // stepped over in heap order.
     const heap = this.#heap;
-    const pending = heap.length > 0 ? [0] : [];
+    if (heap.length === 0) return false;
+    if (this.#evictOldestOf(heap[0]!, kept)) return true;
+    const pending = [1, 2].filter((child) => child < heap.length);
     while (pending.length > 0) {
       pending.sort((a, b) => heap[b]!.weight - heap[a]!.weight);
       const index = pending.shift()!;

@@ -7,7 +7,7 @@
  * The first defence is never putting a secret into such text; this catches what an upstream library
  * or service echoes back.
  */
-import { SECRET_PATTERNS } from '../auth/credentials.ts';
+import { MAY_HOLD_A_SECRET, SECRET_PATTERNS } from '../auth/credentials.ts';
 
 const known = new Set<string>();
 
@@ -18,7 +18,7 @@ export function registerSecret(secret: string | undefined): void {
 
 export function redact(text: string): string {
   let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  if (MAY_HOLD_A_SECRET.test(out)) for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
   for (const secret of known) if (out.includes(secret)) out = out.replaceAll(secret, '[redacted]');
   return out;
 }
