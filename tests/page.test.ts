@@ -224,9 +224,14 @@ async function newContext(browser: Browser, options: BrowserContextOptions = DES
   const problems: string[] = [];
   const dialogs: string[] = [];
   context.on('request', (request) => {
+    // Recorded at once: a window that closes right after a request (the sign-in pop-up) can make
+    // allHeaders() fail, and the request must not drop out of the record. The headers it knows
+    // already stand in until the full ones arrive.
+    const seen = { url: request.url(), method: request.method(), authorization: request.headers().authorization, body: request.postData() };
+    traffic.requests.push(seen);
     pending.push(
       request.allHeaders().then(
-        (headers) => traffic.requests.push({ url: request.url(), method: request.method(), authorization: headers.authorization, body: request.postData() }),
+        (headers) => void (seen.authorization = headers.authorization),
         () => {},
       ),
     );
