@@ -116,7 +116,7 @@ ${account}
 <ul class="agents">
 ${agentList}
 </ul>
-<p class="muted small">Each agent is one skill on this Space's A2A card. A message goes to the default agent unless it names another in <code>metadata.agent</code>.</p>
+<p class="muted small">Each agent is one skill on this Space's A2A card: a message goes to the default agent unless it names another in <code>metadata.agent</code>. Each is also an A2A agent of its own at <code>${esc(baseUrl)}/agents/&lt;name&gt;/</code>, for clients that cannot name one.</p>
 </section>
 ${renderConnect(input)}
 </main>
