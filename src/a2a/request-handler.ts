@@ -68,6 +68,14 @@ const LIST_PAGE_SIZE = { default: 50, max: 100 } as const;
 const LIST_HISTORY_LENGTH = { default: 0, max: 20 } as const;
 
 /**
+ * Where a binding that serves a stream puts, in the call's context state, an AbortSignal that fires
+ * when the client leaves. The handler then lets go of the stream at once: an async generator waiting
+ * for its next event cannot be returned until that event comes, which could hold the caller's stream
+ * slot for as long as a tool call or a silent model takes.
+ */
+export const CLIENT_GONE = 'a2a-host.client-gone';
+
+/**
  * A caller has reached one of its caps on concurrent work. On the wire it is an
  * UnsupportedOperationError (the protocol has no "busy"), whose ErrorInfo metadata carries
  * `retryAfterSeconds`; the bindings answer it with HTTP 429 and Retry-After.
@@ -221,7 +229,7 @@ export class TaskHandler implements A2ARequestHandler {
     this.#checkWatching(caller);
     const { run, start } = this.#begin(params, context, only);
     const first = run.snapshotForSubscribers(params.configuration?.historyLength);
-    const subscriber = this.#watch(run, caller);
+    const subscriber = this.#watch(run, caller, context);
     start();
     try {
       yield { payload: { $case: 'task', value: first } };
@@ -246,7 +254,7 @@ export class TaskHandler implements A2ARequestHandler {
     const caller = callerOf(context);
     this.#checkWatching(caller);
     const first = run.snapshotForSubscribers();
-    const subscriber = this.#watch(run, caller);
+    const subscriber = this.#watch(run, caller, context);
     try {
       yield { payload: { $case: 'task', value: first } };
       yield* subscriber;
@@ -433,10 +441,13 @@ export class TaskHandler implements A2ARequestHandler {
     }
   }
 
-  #watch(run: TaskRun, caller: Caller): Subscriber {
+  #watch(run: TaskRun, caller: Caller, context: ServerCallContext): Subscriber {
     this.#counted(this.#watchingByCaller, caller.id, +1);
     this.#watching++;
-    return run.subscribe();
+    const subscriber = run.subscribe();
+    const gone = context.state.get(CLIENT_GONE);
+    if (gone instanceof AbortSignal) gone.addEventListener('abort', () => subscriber.close(), { once: true });
+    return subscriber;
   }
 
   #unwatch(caller: Caller, subscriber: Subscriber): void {
@@ -454,8 +465,9 @@ export class TaskHandler implements A2ARequestHandler {
   #stopOverdue(): void {
     const deadline = Date.now() - this.#limits.maxTurnMs;
     for (const run of this.#running) {
-      if (run.startedAt > deadline) continue;
-      run.abort(new StopReason(TaskState.TASK_STATE_FAILED, `The agent took longer than ${Math.round(this.#limits.maxTurnMs / 1000)} s, so its turn was stopped. Ask for something smaller, or try again.`));
+      if (run.startedAt > deadline || run.aborted) continue;
+      // stop, not abort: a turn that ignores its signal still ends, after the grace.
+      void run.stop(new StopReason(TaskState.TASK_STATE_FAILED, `The agent took longer than ${Math.round(this.#limits.maxTurnMs / 1000)} s, so its turn was stopped. Ask for something smaller, or try again.`), this.#limits.stopGraceMs);
     }
   }
 

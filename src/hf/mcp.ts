@@ -173,7 +173,8 @@ class McpSession implements ToolSession {
       clients.map(async (pending) => {
         const client = await pending.catch(() => undefined);
         const transport = client?.transport as StreamableHTTPClientTransport | undefined;
-        if (transport?.sessionId) await transport.terminateSession().catch(() => {});
+        // Ending the session is a courtesy: a server that does not answer it must not hold the turn.
+        if (transport?.sessionId) await withinMs(transport.terminateSession(), this.#limits.connectTimeoutMs);
         await client?.close().catch(() => {});
       }),
     );
@@ -258,6 +259,13 @@ function serverKey(server: McpServerSpec): string {
   let key = serverKeys.get(server);
   if (!key) serverKeys.set(server, (key = createHash('sha256').update(JSON.stringify([server.url, server.headers])).digest('base64url')));
   return key;
+}
+
+/** Waits for `work` for at most `ms`, whatever it does; its failure is of no interest. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -17,7 +17,7 @@ import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, ch
 import { isJsonContentType } from './middleware.ts';
 import type { ObservedEnv } from './observe.ts';
 import { rpcAnswer, rpcError, rpcErrorEnvelope, rpcErrorResponse, rpcFailure, type RpcError, type RpcId } from './errors.ts';
-import { sseError, sseResponse } from './sse.ts';
+import { sseError, sseResponse, watchForClientGone } from './sse.ts';
 
 const V1_METHODS = 'SendMessage, SendStreamingMessage, GetTask, ListTasks, CancelTask, SubscribeToTask';
 const V03_METHODS = 'message/send, message/stream, tasks/get, tasks/cancel, tasks/resubscribe';
@@ -105,6 +105,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
       return rpcFailure(c, id, error, legacy);
     }
 
+    const clientGone = streaming ? watchForClientGone(context) : undefined;
     const result = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
     if (!isAsyncIterable(result)) {
       const created = taskIdIn((result as { result?: unknown }).result);
@@ -112,6 +113,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
       return rpcAnswer(c, result);
     }
     return sseResponse(c, result, {
+      onClientGone: clientGone,
       toJson: (event) => event,
       errorJson: (error) => rpcErrorEnvelope(id, rpcError(error, legacy)),
       failEarly: (error) => (legacy ? sseError(c, rpcErrorEnvelope(id, rpcError(error, legacy))) : rpcFailure(c, id, error, legacy)),

@@ -18,11 +18,11 @@ import type { Context } from 'hono';
 import { A2A_CONTENT_TYPE, A2A_VERSION_HEADER, AgentCard, Extensions, HTTP_EXTENSION_HEADER, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
 import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, RequestMalformedError } from '@a2a-js/sdk/errors';
 import { ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
-import { checkGetParams, checkListParams, checkSendParams, checkTenant, parseJson } from '../a2a/validate.ts';
+import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, checkTenant, parseJson } from '../a2a/validate.ts';
 import { isJsonContentType } from './middleware.ts';
 import type { ObservedEnv } from './observe.ts';
 import { restErrorBody, restErrorResponse, restFailure } from './errors.ts';
-import { sseResponse } from './sse.ts';
+import { sseResponse, watchForClientGone } from './sse.ts';
 
 type Operation = 'send' | 'stream' | 'list' | 'get' | 'cancel' | 'subscribe' | 'extendedCard' | 'pushConfigs' | 'pushConfig';
 interface Route {
@@ -100,15 +100,17 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
           return answer(c, 'messageId' in result ? { message: Message.toJSON(result) } : { task: Task.toJSON(result) });
         }
         case 'stream':
-          return streamed(c, requestHandler.sendMessageStream(await sendRequest(c, tenant), context));
+          return streamed(c, requestHandler.sendMessageStream(await sendRequest(c, tenant), context), context);
         case 'subscribe':
-          return streamed(c, requestHandler.resubscribe({ id, tenant }, context));
+          checkTaskIdParams({ id });
+          return streamed(c, requestHandler.resubscribe({ id, tenant }, context), context);
         case 'get': {
           const historyLength = countQuery(c, 'historyLength');
           checkGetParams({ id, historyLength });
           return answer(c, Task.toJSON(await requestHandler.getTask({ id, tenant, historyLength }, context)));
         }
         case 'cancel':
+          checkTaskIdParams({ id });
           return answer(c, Task.toJSON(await requestHandler.cancelTask({ id, tenant, metadata: {} }, context)));
         case 'list': {
           const response = await requestHandler.listTasks(listRequest(c, tenant), context);
@@ -130,8 +132,9 @@ function answer(c: Context, body: unknown): Response {
   return c.body(JSON.stringify(body), 200, { 'Content-Type': A2A_CONTENT_TYPE });
 }
 
-function streamed(c: Context, events: AsyncIterable<StreamResponse>): Promise<Response> {
+function streamed(c: Context, events: AsyncIterable<StreamResponse>, context: ServerCallContext): Promise<Response> {
   return sseResponse(c, events, {
+    onClientGone: watchForClientGone(context),
     toJson: StreamResponse.toJSON,
     errorJson: (failure) => restErrorBody(failure).body,
     failEarly: (failure) => restFailure(c, failure),

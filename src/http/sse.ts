@@ -10,6 +10,8 @@
  * watches. A comment line goes out every few seconds so proxies keep a quiet stream open.
  */
 import type { Context } from 'hono';
+import type { ServerCallContext } from '@a2a-js/sdk/server';
+import { CLIENT_GONE } from '../a2a/request-handler.ts';
 
 const encoder = new TextEncoder();
 const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
@@ -31,6 +33,8 @@ export interface SseOptions<T> {
   heartbeatMs?: number;
   /** Events a client may fall behind by before it is disconnected (default 1,000). */
   maxBehind?: number;
+  /** Called once when the client leaves (or is disconnected) before the events end. */
+  onClientGone?: () => void;
 }
 
 export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, options: SseOptions<T>): Promise<Response> {
@@ -49,6 +53,7 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
   const leave = () => {
     if (clientGone) return;
     clientGone = true;
+    options.onClientGone?.();
     void iterator.return?.();
   };
   const closeClient = () => {
@@ -100,4 +105,11 @@ export function sseError(c: Context, json: unknown): Response {
 
 function frame(json: unknown, event?: string): Uint8Array {
   return encoder.encode(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(json)}\n\n`);
+}
+
+/** Gives the request handler a signal that fires when this stream's client leaves; returns what fires it. */
+export function watchForClientGone(context: ServerCallContext): () => void {
+  const gone = new AbortController();
+  context.state.set(CLIENT_GONE, gone.signal);
+  return () => gone.abort();
 }
