@@ -67,6 +67,7 @@ export interface RunningServer {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   registerSecret(config.serverToken);
   registerSecret(config.metricsToken);
+  registerSecret(config.oauth.clientSecret);
   for (const secret of identitySecrets(config)) registerSecret(secret);
   const authOn = callersAuthenticate(config);
   const agents = await loadAgentSet(config.agentCardsDir, {

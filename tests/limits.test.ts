@@ -55,6 +55,14 @@ test('owned map: over the shared budget the heaviest caller pays, not the one wi
   assert.equal(map.get('mallory-0'), undefined);
 });
 
+test('owned map: over the shared count, the owner with the most entries pays, not the heaviest', () => {
+  const map = weighed({ maxEntries: 50 });
+  map.set('victim', 'victim-long-task', 'v'.repeat(10_000)); // one entry, heavy
+  for (let owner = 0; owner < 10; owner++) for (let i = 0; i < 10; i++) map.set(`free-${owner}`, `free-${owner}-${i}`, 'x');
+  assert.equal(map.size, 50);
+  assert.ok(map.get('victim-long-task'), "one heavy task is not pushed out by many owners' many tiny ones");
+});
+
 test('owned map: pinned entries stay, whatever the limits say', () => {
   const pinned = new Set(['keep']);
   const map = new OwnedMap<string>({ limits: { ...ROOMY, maxEntries: 1, maxEntriesPerOwner: 1 }, weigh: () => 1, isPinned: (v) => pinned.has(v) });

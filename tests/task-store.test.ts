@@ -91,6 +91,20 @@ test('list filters by context, state and time, pages newest first, and refuses a
   assert.throws(() => store.list(scope('u'), { pageSize: 2, pageToken: 'bm90LWEtdG9rZW4' }), /pageToken/);
 });
 
+test('paging goes on from where the cursor was, even when the task the cursor names has changed or gone since', () => {
+  const store = new TaskStore(LIMITS);
+  for (let i = 0; i < 5; i++) store.add(record(`t${i}`, { owner: 'u', timestamp: `2026-01-01T00:00:0${i}.000Z` }));
+  const page1 = store.list(scope('u'), { pageSize: 2 });
+  assert.deepEqual(page1.records.map((r) => r.task.id), ['t4', 't3']);
+  // The cursor's task (t3) changes status: it now sorts first.
+  store.get(scope('u'), 't3')!.task.status!.timestamp = '2026-01-01T00:00:09.000Z';
+  const page2 = store.list(scope('u'), { pageSize: 2, pageToken: page1.nextPageToken });
+  assert.deepEqual(page2.records.map((r) => r.task.id), ['t2', 't1']);
+  const page3 = store.list(scope('u'), { pageSize: 2, pageToken: page2.nextPageToken });
+  assert.deepEqual(page3.records.map((r) => r.task.id), ['t0']);
+  assert.equal(page3.nextPageToken, '');
+});
+
 test('through the server: old tasks are evicted once the limit is reached', async () => {
   await withTestServer({ taskLimits: { maxEntries: 5 } }, async (server) => {
     const ids: string[] = [];

@@ -359,8 +359,13 @@ export class TaskHandler implements A2ARequestHandler {
         throw new RequestMalformedError(`Invalid params: message.contextId "${message.contextId}" is not the context of task ${task.id} ("${task.contextId}").`);
       }
       this.#checkRunning(caller);
-      agent = only ?? (typeof named === 'string' ? this.#runner.agents.select(named) : typeof task.metadata?.agent === 'string' ? this.#runner.agents.select(task.metadata.agent) : this.#runner.agents.default);
-      if (agent) authorize(caller, agent);
+      // The task's own agent unless the message names another; an unknown name is refused here,
+      // leaving the task as it was, rather than ending a task the caller could still continue.
+      const wanted = named ?? task.metadata?.agent;
+      agent = only ?? (wanted === undefined ? this.#runner.agents.default : typeof wanted === 'string' ? this.#runner.agents.select(wanted) : undefined);
+      if (!agent) throw new RequestMalformedError(`Invalid params: there is no agent named ${JSON.stringify(wanted)} here. Available agents: ${this.#runner.agents.names}.`);
+      authorize(caller, agent);
+      task.metadata = { ...task.metadata, agent: agent.name };
       task.history.push({ ...message, contextId: task.contextId, taskId: task.id });
       record.weight += weighMessage(message);
     } else {

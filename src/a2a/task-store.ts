@@ -109,9 +109,11 @@ export class TaskStore {
 
     let start = 0;
     if (query.pageToken) {
+      // The page starts with the first task that sorts after the cursor: the cursor's own task may
+      // have changed (and moved) or gone since, and the rest of the list must not go with it.
       const cursor = decodeCursor(query.pageToken);
-      const index = matching.findIndex((r) => timestampOf(r) === cursor.timestamp && r.task.id === cursor.id);
-      start = index === -1 ? matching.length : index + 1;
+      const after = matching.findIndex((r) => compareDesc(timestampOf(r), cursor.timestamp) > 0 || (timestampOf(r) === cursor.timestamp && compareDesc(r.task.id, cursor.id) > 0));
+      start = after === -1 ? matching.length : after;
     }
     const records = matching.slice(start, start + query.pageSize);
     const last = records.at(-1);

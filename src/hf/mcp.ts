@@ -15,6 +15,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { McpServerSpec } from '../agents/agent-set.ts';
 import { AgentError, type ToolOutcome, type ToolSession, type ToolSessionFactory, type ToolSpec } from '../agents/ports.ts';
 import type { Caller } from '../auth/caller.ts';
+import type { Credential } from '../auth/credentials.ts';
 import { DownstreamUnavailable } from '../auth/errors.ts';
 import { BoundedMap } from '../util/bounded-map.ts';
 import { callerFetch } from './caller-fetch.ts';
@@ -95,6 +96,8 @@ class McpSession implements ToolSession {
   readonly #limits: McpLimits;
   readonly #clients = new Map<string, Promise<Client>>();
   readonly #tools = new Map<string, OfferedTool>();
+  /** Tokens exchanged for this turn's servers, to scrub from what they send back. */
+  readonly #exchanged: Credential[] = [];
 
   constructor(servers: readonly McpServerSpec[], caller: Caller, options: McpOptions & { limits: McpLimits }) {
     this.#servers = servers;
@@ -156,7 +159,9 @@ class McpSession implements ToolSession {
         signal: callSignal(signal),
         timeout: this.#limits.callTimeoutMs,
       });
-      const text = this.#truncate(resultText(result));
+      // A server that echoes what it was sent must not hand the model a token exchanged for it (the
+      // runner scrubs the caller's own).
+      const text = this.#truncate(this.#exchanged.reduce((out, credential) => credential.scrub(out), resultText(result)));
       return result.isError ? { ok: false, text: `The tool reported an error: ${text}` } : { ok: true, text };
     } catch (error) {
       signal.throwIfAborted();
@@ -215,6 +220,7 @@ class McpSession implements ToolSession {
   async #connect(server: McpServerSpec, signal: AbortSignal): Promise<Client> {
     // An `auth.exchange` entry gets a token traded for the caller's own, bound to its audience: sent to that server alone, as Authorization.
     const exchanged = server.exchange ? await this.#caller.exchangeFor(server.exchange, signal) : undefined;
+    if (exchanged) this.#exchanged.push(exchanged);
     const send = callerFetch({ credential: server.forwardHfToken ? this.#caller.credential : undefined, hubUrl: this.#options.hubUrl, fetch: this.#options.fetch });
     const transport = new StreamableHTTPClientTransport(new URL(server.url), {
       requestInit: { headers: exchanged ? { ...server.headers, Authorization: `Bearer ${exchanged.reveal()}` } : server.headers },

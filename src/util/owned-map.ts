@@ -5,13 +5,14 @@
  * Bounded overall (entries, weight, age) and per owner (entries, weight). What goes when a limit is
  * passed is chosen so that no owner's use can push out another owner's data:
  * - over an owner's own quota, that owner's oldest entries go;
- * - over the overall budget, the oldest entry of whichever owner holds the most weight goes, so a
- *   caller who holds less than everyone else keeps their data while anyone heavier exists.
+ * - over the overall budget, the oldest entry of whichever owner holds the most of what is over
+ *   goes (the most entries when there are too many, the most weight when they weigh too much), so
+ *   a caller who holds less than everyone else keeps their data while anyone holding more exists.
  * Entries for which `isPinned` says true (a task that is still running) are never evicted or
  * expired, and neither is the entry being written.
  *
  * Every operation is O(1) or O(log owners): entries sit in two intrusive lists in write order (all
- * entries, and each owner's), and owners in a heap by weight. Iterating a Map or Set from its front
+ * entries, and each owner's), and owners in two heaps, by weight and by count. Iterating a Map or Set from its front
  * after deleting from the front would instead step over every deleted slot, which measured as the
  * largest cost of a request once a store was full.
  */
@@ -60,15 +61,16 @@ interface OwnerShare<V> {
   weight: number;
   oldest: Entry<V> | undefined;
   newest: Entry<V> | undefined;
-  /** Position in the heap of owners by weight. */
-  heapIndex: number;
+  /** Positions in the heaps of owners by weight and by count (see OwnerHeap). */
+  positions: [number, number];
 }
 
 export class OwnedMap<V> {
   readonly #entries = new Map<string, Entry<V>>();
   readonly #owners = new Map<string, OwnerShare<V>>();
-  /** Owners by weight, heaviest first (a binary max-heap). */
-  readonly #heap: OwnerShare<V>[] = [];
+  /** Owners by weight and by number of entries, most first. */
+  readonly #byWeight = new OwnerHeap<OwnerShare<V>>((share) => share.weight, 0);
+  readonly #byCount = new OwnerHeap<OwnerShare<V>>((share) => share.count, 1);
   readonly #limits: OwnedMapLimits;
   readonly #weigh: (value: V) => number;
   readonly #isPinned: (value: V) => boolean;
@@ -122,14 +124,16 @@ export class OwnedMap<V> {
     this.delete(key);
     let share = this.#owners.get(owner);
     if (!share) {
-      share = { owner, count: 0, weight: 0, oldest: undefined, newest: undefined, heapIndex: this.#heap.length };
+      share = { owner, count: 0, weight: 0, oldest: undefined, newest: undefined, positions: [0, 0] };
       this.#owners.set(owner, share);
-      this.#heap.push(share);
+      this.#byWeight.add(share);
+      this.#byCount.add(share);
     }
     const entry: Entry<V> = { key, value, share, weight: this.#weigh(value), expiresAt: 0, prev: undefined, next: undefined, ownerPrev: undefined, ownerNext: undefined };
     this.#entries.set(key, entry);
     this.#link(entry);
     share.count++;
+    this.#byCount.grew(share);
     this.#reweigh(share, entry.weight);
     this.#enforce(share, entry);
   }
@@ -163,8 +167,13 @@ export class OwnedMap<V> {
     while (share.count > limits.maxEntriesPerOwner || share.weight > limits.maxWeightPerOwner) {
       if (!this.#evictOldestOf(share, kept)) break;
     }
-    while (this.#entries.size > limits.maxEntries || this.#weight > limits.maxWeight) {
-      if (!this.#evictFromHeaviest(kept)) break; // only pinned entries (and the new one) left: the overrun is theirs
+    // Over a shared limit, the owner who holds the most of what is over pays: the most entries for
+    // the count, the most weight for the weight.
+    while (this.#entries.size > limits.maxEntries) {
+      if (!this.#evictFromLargest(this.#byCount, kept)) break; // only pinned entries (and the new one) left: the overrun is theirs
+    }
+    while (this.#weight > limits.maxWeight) {
+      if (!this.#evictFromLargest(this.#byWeight, kept)) break;
     }
   }
 
@@ -191,20 +200,9 @@ export class OwnedMap<V> {
     return false;
   }
 
-  /** Evicts the oldest evictable entry of the heaviest owner that has one. */
-  #evictFromHeaviest(kept: Entry<V>): boolean {
-    // Usually the heaviest owner has an evictable entry; owners holding only pinned entries are
-    // stepped over in heap order.
-    const heap = this.#heap;
-    if (heap.length === 0) return false;
-    if (this.#evictOldestOf(heap[0]!, kept)) return true;
-    const pending = [1, 2].filter((child) => child < heap.length);
-    while (pending.length > 0) {
-      pending.sort((a, b) => heap[b]!.weight - heap[a]!.weight);
-      const index = pending.shift()!;
-      if (this.#evictOldestOf(heap[index]!, kept)) return true;
-      for (const child of [2 * index + 1, 2 * index + 2]) if (child < heap.length) pending.push(child);
-    }
+  /** Evicts the oldest evictable entry of the owner first in `heap` that has one. */
+  #evictFromLargest(heap: OwnerHeap<OwnerShare<V>>, kept: Entry<V>): boolean {
+    for (const share of heap.inOrder()) if (this.#evictOldestOf(share, kept)) return true;
     return false;
   }
 
@@ -218,8 +216,13 @@ export class OwnedMap<V> {
     this.#unlink(entry);
     const share = entry.share;
     share.count--;
+    this.#byCount.shrank(share);
     this.#reweigh(share, -entry.weight);
-    if (share.count === 0) this.#dropOwner(share);
+    if (share.count === 0) {
+      this.#owners.delete(share.owner);
+      this.#byWeight.remove(share);
+      this.#byCount.remove(share);
+    }
   }
 
   /** Appends the entry to both lists as the newest write, with a fresh age. */
@@ -253,38 +256,80 @@ export class OwnedMap<V> {
   #reweigh(share: OwnerShare<V>, delta: number): void {
     share.weight += delta;
     this.#weight += delta;
-    if (delta > 0) this.#siftUp(share.heapIndex);
-    else if (delta < 0) this.#siftDown(share.heapIndex);
+    if (delta > 0) this.#byWeight.grew(share);
+    else if (delta < 0) this.#byWeight.shrank(share);
+  }
+}
+
+/**
+ * Owners in a binary max-heap by `size`, so the largest is found at once and each change costs
+ * O(log owners). Each owner keeps its position in slot `slot` of its `positions`, one slot per heap.
+ */
+class OwnerHeap<T extends { positions: [number, number] }> {
+  readonly #items: T[] = [];
+  readonly #size: (item: T) => number;
+  readonly #slot: 0 | 1;
+
+  constructor(size: (item: T) => number, slot: 0 | 1) {
+    this.#size = size;
+    this.#slot = slot;
   }
 
-  #dropOwner(share: OwnerShare<V>): void {
-    this.#owners.delete(share.owner);
-    const last = this.#heap.pop()!;
-    if (last === share) return;
-    this.#heap[share.heapIndex] = last;
-    last.heapIndex = share.heapIndex;
-    this.#siftUp(last.heapIndex);
-    this.#siftDown(last.heapIndex);
+  add(item: T): void {
+    item.positions[this.#slot] = this.#items.length;
+    this.#items.push(item);
+    this.grew(item);
   }
 
-  #siftUp(index: number): void {
-    const heap = this.#heap;
+  remove(item: T): void {
+    const last = this.#items.pop()!;
+    if (last === item) return;
+    const at = item.positions[this.#slot];
+    this.#items[at] = last;
+    last.positions[this.#slot] = at;
+    this.#up(at);
+    this.#down(at);
+  }
+
+  grew(item: T): void {
+    this.#up(item.positions[this.#slot]);
+  }
+
+  shrank(item: T): void {
+    this.#down(item.positions[this.#slot]);
+  }
+
+  /** Largest first, then down the heap in order of size (for when the largest cannot give anything up). */
+  *inOrder(): Generator<T> {
+    const items = this.#items;
+    if (items.length === 0) return;
+    yield items[0]!;
+    const pending = [1, 2].filter((child) => child < items.length);
+    while (pending.length > 0) {
+      pending.sort((a, b) => this.#size(items[b]!) - this.#size(items[a]!));
+      const index = pending.shift()!;
+      yield items[index]!;
+      for (const child of [2 * index + 1, 2 * index + 2]) if (child < items.length) pending.push(child);
+    }
+  }
+
+  #up(index: number): void {
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (heap[parent]!.weight >= heap[index]!.weight) return;
+      if (this.#size(this.#items[parent]!) >= this.#size(this.#items[index]!)) return;
       this.#swap(index, parent);
       index = parent;
     }
   }
 
-  #siftDown(index: number): void {
-    const heap = this.#heap;
+  #down(index: number): void {
+    const items = this.#items;
     for (;;) {
       const left = 2 * index + 1;
       const right = left + 1;
       let largest = index;
-      if (left < heap.length && heap[left]!.weight > heap[largest]!.weight) largest = left;
-      if (right < heap.length && heap[right]!.weight > heap[largest]!.weight) largest = right;
+      if (left < items.length && this.#size(items[left]!) > this.#size(items[largest]!)) largest = left;
+      if (right < items.length && this.#size(items[right]!) > this.#size(items[largest]!)) largest = right;
       if (largest === index) return;
       this.#swap(index, largest);
       index = largest;
@@ -292,12 +337,12 @@ export class OwnedMap<V> {
   }
 
   #swap(a: number, b: number): void {
-    const heap = this.#heap;
-    const shareA = heap[a]!;
-    const shareB = heap[b]!;
-    heap[a] = shareB;
-    heap[b] = shareA;
-    shareA.heapIndex = b;
-    shareB.heapIndex = a;
+    const items = this.#items;
+    const itemA = items[a]!;
+    const itemB = items[b]!;
+    items[a] = itemB;
+    items[b] = itemA;
+    itemA.positions[this.#slot] = b;
+    itemB.positions[this.#slot] = a;
   }
 }
