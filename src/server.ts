@@ -29,6 +29,7 @@ import { Metrics } from './http/metrics.ts';
 import { registerWebRoutes } from './web/routes.ts';
 import { log } from './util/log.ts';
 import { registerSecret } from './util/redact.ts';
+import { SECRET_NAME } from './auth/credentials.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -81,6 +82,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const issuer = await discoverConfiguredIssuer(config, options.identityOptions?.discovery).catch((error: unknown) => {
     throw new ConfigError(`A2A_OIDC_ISSUER: ${(error as Error).message}`);
   });
+
+  // A card's own credentials for its tool servers (`X-Api-Key: ${KEY}`) are secrets of the server's too.
+  for (const server of agents.all.flatMap((agent) => agent.mcpServers)) {
+    for (const [name, value] of Object.entries(server.headers)) if (SECRET_NAME.test(name)) registerSecret(value.replace(/^(Bearer|Basic)\s+/i, ''));
+  }
 
   // Listen first: the card advertises the bound address when no public URL is configured.
   let app: { fetch(request: Request, env: unknown): Response | Promise<Response> } | undefined;
