@@ -96,10 +96,6 @@ export class TaskRun implements TurnSink {
     return this.#done;
   }
 
-  get ended(): boolean {
-    return this.#ended;
-  }
-
   /** Tool calls the turn has made. */
   get toolCalls(): number {
     return this.#toolCalls;

@@ -158,5 +158,3 @@ function describeScheme(scheme: SchemeName): string {
   return scheme === 'huggingface' ? 'Hugging Face token' : scheme === 'api-key' ? 'API key' : 'token';
 }
 
-/** Hono environment of every route behind the auth middleware: the caller is always set. */
-export type CallerEnv = { Variables: { caller: Caller } };

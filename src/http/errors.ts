@@ -44,7 +44,7 @@ export function rpcError(error: unknown, legacy: boolean): RpcError {
  */
 export function scrubbed(error: RpcError): RpcError {
   if (error.code === A2A_ERROR_CODE.INTERNAL_ERROR) {
-    log.error('request failed', { error: redact(error.message) });
+    log.error('request failed', { error: error.message }); // the log writer redacts
     return { code: error.code, message: INTERNAL };
   }
   return { ...error, message: redact(error.message) };
