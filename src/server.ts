@@ -141,7 +141,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     limits: { ...(authOn ? {} : { maxRunningPerCaller: Infinity, maxWatchingPerCaller: Infinity }), ...options.handlerLimits },
     onTurnEnd: (ended) => {
       metrics.tasks.inc({ state: ended.state });
-      log.info('task turn ended', ended);
+      if (!ended.reportedByRequest) log.info('task turn ended', { ...ended, reportedByRequest: undefined });
     },
   });
 

@@ -162,7 +162,29 @@ describe('request ids, request log lines and metrics', () => {
     const missing = byId('line-rest-2');
     assert.equal(missing.a2aMethod, 'get');
     assert.equal(missing.status, 404);
-    assert.ok(logLines().some((l) => l.message === 'task turn ended' && l.state === 'completed'), 'each turn leaves a line too');
+    // A blocking send waited for its turn: its one line also says how the turn ended.
+    assert.equal(rpcLine.state, 'completed');
+    assert.equal(rpcLine.agent, 'echo');
+    assert.equal(rpcLine.toolCalls, 0);
+    assert.ok(typeof rpcLine.turnMs === 'number' && rpcLine.turnMs >= 0);
+    assert.ok(!logLines().some((l) => l.message === 'task turn ended' && l.taskId === rpcLine.taskId), 'no second line for a turn its request reported');
+  });
+
+  test('a turn that outlives its request (returnImmediately) leaves a line of its own when it ends', async () => {
+    const { text } = await call('/a2a/jsonrpc', {
+      method: 'POST',
+      headers: { ...V1, Authorization: `Bearer ${ALICE}`, 'X-Request-Id': 'line-rpc-2' },
+      body: rpcBody('SendMessage', { message: message('later'), configuration: { returnImmediately: true } }),
+    });
+    const taskId = (JSON.parse(text) as { result: { task: { id: string } } }).result.task.id;
+    await waitFor(() => logLines().some((l) => l.message === 'task turn ended' && l.taskId === taskId), 'the turn line');
+    const turnLine = logLines().find((l) => l.message === 'task turn ended' && l.taskId === taskId)!;
+    assert.equal(turnLine.state, 'completed');
+    assert.equal(turnLine.agent, 'echo');
+    assert.ok(typeof turnLine.caller === 'string' && turnLine.caller.length > 0);
+    const requestLine = logLines().find((l) => l.requestId === 'line-rpc-2' && l.message === 'request')!;
+    assert.equal(requestLine.taskId, taskId);
+    assert.equal(requestLine.state, undefined, 'the request line does not claim a turn it did not wait for');
   });
 
   test('/metrics is 401 without the metrics bearer or with a wrong one, and with it serves the Prometheus series', async () => {

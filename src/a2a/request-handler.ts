@@ -31,7 +31,7 @@ import { denial } from '../auth/access.ts';
 import { Caller } from '../auth/caller.ts';
 import { DownstreamUnavailable, type AccessDenied } from '../auth/errors.ts';
 import { forV03, isLegacyVersion } from './card.ts';
-import { copyTask, isFinal, StopReason, TaskRun, timestamp, type Subscriber } from './task-run.ts';
+import { callerMessage, copyTask, isFinal, StopReason, TaskRun, timestamp, type Subscriber } from './task-run.ts';
 import type { TaskRecord, TaskScope, TaskStore } from './task-store.ts';
 
 export interface TaskHandlerLimits {
@@ -76,6 +76,12 @@ const LIST_HISTORY_LENGTH = { default: 0, max: 20 } as const;
 export const CLIENT_GONE = 'a2a-host.client-gone';
 
 /**
+ * Where the handler puts, in the context state of a blocking send, how the turn it waited for ended
+ * (a TurnEnded): the binding hands it to the request's log line, so such a request is one line.
+ */
+export const TURN_ENDED = 'a2a-host.turn-ended';
+
+/**
  * A caller has reached one of its caps on concurrent work. On the wire it is an
  * UnsupportedOperationError (the protocol has no "busy"), whose ErrorInfo metadata carries
  * `retryAfterSeconds`; the bindings answer it with HTTP 429 and Retry-After.
@@ -115,6 +121,8 @@ export interface TurnEnded {
   state: string;
   toolCalls: number;
   ms: number;
+  /** A blocking send waited for the turn: its request reports the turn (TURN_ENDED), so no line of its own is needed. */
+  reportedByRequest: boolean;
 }
 
 export interface TaskHandlerParts {
@@ -216,10 +224,11 @@ export class TaskHandler implements A2ARequestHandler {
   }
 
   async sendMessage(params: SendMessageRequest, context: ServerCallContext, only?: AgentSpec): Promise<Message | Task> {
-    const { run, start } = this.#begin(params, context, only);
+    const immediate = params.configuration?.returnImmediately === true;
+    const { run, start } = this.#begin(params, context, only, immediate ? undefined : context);
     const historyLength = params.configuration?.historyLength;
     start();
-    if (params.configuration?.returnImmediately) return run.snapshot(historyLength);
+    if (immediate) return run.snapshot(historyLength);
     await run.done;
     return copyTask(run.record.task, historyLength);
   }
@@ -335,7 +344,7 @@ export class TaskHandler implements A2ARequestHandler {
    * Takes a message: checks it against the task it continues (if any), records it, and prepares the
    * turn, which begins when `start` is called (after a streamed send has subscribed).
    */
-  #begin(params: SendMessageRequest, context: ServerCallContext, only: AgentSpec | undefined): { run: TaskRun; start: () => void } {
+  #begin(params: SendMessageRequest, context: ServerCallContext, only: AgentSpec | undefined, waiting?: ServerCallContext): { run: TaskRun; start: () => void } {
     const message = params.message;
     if (!message) throw new RequestMalformedError('Invalid params: "message" is required.');
     const caller = callerOf(context);
@@ -366,7 +375,7 @@ export class TaskHandler implements A2ARequestHandler {
       if (!agent) throw new RequestMalformedError(`Invalid params: there is no agent named ${JSON.stringify(wanted)} here. Available agents: ${this.#runner.agents.names}.`);
       authorize(caller, agent);
       task.metadata = { ...task.metadata, agent: agent.name };
-      task.history.push({ ...message, contextId: task.contextId, taskId: task.id });
+      task.history.push(callerMessage(message, task));
       record.weight += weighMessage(message);
     } else {
       this.#checkRunning(caller);
@@ -380,14 +389,14 @@ export class TaskHandler implements A2ARequestHandler {
         // A task that an agent will take starts out working: a separate "submitted" step would only cost an event.
         status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: timestamp() },
         artifacts: [],
-        history: [{ ...message, contextId, taskId: id }],
+        history: [callerMessage(message, { id, contextId })],
         metadata: agent ? { agent: agent.name } : {},
       };
-      record = { ...scope, task, weight: TASK_OVERHEAD + weighMessage(message), run: undefined };
+      record = { owner: scope.owner, tenant: scope.tenant, task, weight: TASK_OVERHEAD + weighMessage(message), run: undefined };
     }
 
     // The run exists before the record is stored, so the store sees a running (pinned) task.
-    const run = this.#newRun(record, caller);
+    const run = this.#newRun(record, caller, waiting);
     if (!message.taskId) this.#store.add(record);
     const start = () => {
       if (!agent) return run.end(TaskState.TASK_STATE_REJECTED, `There is no agent named ${JSON.stringify(named)} here. Available agents: ${this.#runner.agents.names}.`);
@@ -417,7 +426,8 @@ export class TaskHandler implements A2ARequestHandler {
     return { run, start };
   }
 
-  #newRun(record: TaskRecord, caller: Caller): TaskRun {
+  /** A run of `record`'s task for `caller`; `waiting`: the call of a blocking send, told how the turn ended. */
+  #newRun(record: TaskRecord, caller: Caller, waiting?: ServerCallContext): TaskRun {
     return new TaskRun(record, caller, {
       flushMs: this.#limits.flushMs,
       maxQueuedEvents: this.#limits.maxQueuedEvents,
@@ -426,7 +436,9 @@ export class TaskHandler implements A2ARequestHandler {
           this.#counted(this.#runningByCaller, caller.id, -1);
           const agent = this.#agentOf.get(run)!;
           const { task } = record;
-          this.#onTurnEnd({ taskId: task.id, caller: caller.id, agent: agent.name, model: agent.modelName, state: stateName(task.status?.state), toolCalls: run.toolCalls, ms: Date.now() - run.startedAt });
+          const ended = { taskId: task.id, caller: caller.id, agent: agent.name, model: agent.modelName, state: stateName(task.status?.state), toolCalls: run.toolCalls, ms: Date.now() - run.startedAt, reportedByRequest: waiting !== undefined };
+          waiting?.state.set(TURN_ENDED, ended);
+          this.#onTurnEnd(ended);
         }
         // Weigh the finished task again (its answer is in now) and start its age from its end.
         if (this.#store.get(record, record.task.id) === record) this.#store.changed(record);

@@ -343,12 +343,13 @@ class FellBehind extends Error {
 /**
  * A copy of a task that later changes to the live one cannot reach: the top level and its arrays
  * are copied (messages are never changed once stored), history cut to its last `historyLength`
- * messages, and the response artifact shown with `answer` when given.
+ * messages, and the response artifact shown with `answer` when given. Fields are written out rather
+ * than spread, so that every task handed on has one shape.
  */
 export function copyTask(task: Task, historyLength: number | undefined, answer?: string): Task {
   const history = historyLength === undefined ? [...task.history] : historyLength === 0 ? [] : task.history.slice(-historyLength);
   const artifacts = answer === undefined ? [...task.artifacts] : [responseArtifact(answer)];
-  return { ...task, history, artifacts };
+  return { id: task.id, contextId: task.contextId, status: task.status, artifacts, history, metadata: task.metadata };
 }
 
 let lastMs = 0;
@@ -382,6 +383,22 @@ function agentMessage(text: string, task: Task): Message {
     metadata: undefined,
     extensions: [],
     referenceTaskIds: [],
+  };
+}
+
+/** The caller's `message` as its task keeps it: in `task`'s context, under its id. */
+export function callerMessage(message: Message, task: { id: string; contextId: string }): Message {
+  // Fields written out in agentMessage's order rather than spread: every message in a history then
+  // has one shape, which the code that reads and serialises them runs measurably faster on.
+  return {
+    messageId: message.messageId,
+    contextId: task.contextId,
+    taskId: task.id,
+    role: message.role,
+    parts: message.parts,
+    metadata: message.metadata,
+    extensions: message.extensions,
+    referenceTaskIds: message.referenceTaskIds,
   };
 }
 

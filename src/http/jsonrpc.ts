@@ -15,8 +15,8 @@ import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER 
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, checkTenant, parseJson } from '../a2a/validate.ts';
 import { isJsonContentType } from './middleware.ts';
-import type { ObservedEnv } from './observe.ts';
 import { rpcAnswer, rpcError, rpcErrorEnvelope, rpcErrorResponse, rpcFailure, type RpcError, type RpcId } from './errors.ts';
+import { reportTurn, type ObservedEnv } from './observe.ts';
 import { sseError, sseResponse, watchForClientGone } from './sse.ts';
 
 const V1_METHODS = 'SendMessage, SendStreamingMessage, GetTask, ListTasks, CancelTask, SubscribeToTask';
@@ -110,6 +110,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     if (!isAsyncIterable(result)) {
       const created = taskIdIn((result as { result?: unknown }).result);
       if (created) c.set('taskId', created);
+      reportTurn(c, context);
       return rpcAnswer(c, result);
     }
     return sseResponse(c, result, {

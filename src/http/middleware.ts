@@ -2,17 +2,36 @@
  * Plain HTTP concerns of every response: security headers and CORS in one pass, and the request
  * body limit.
  *
- * Headers are set before the handler runs (through c.header), never by touching c.res or the
- * request's web stream: on @hono/node-server that would build a full Request or Response per
- * request, which measured as the largest avoidable cost on the A2A hot path (see bench/README.md).
+ * Headers every response carries are set before the handler runs (presetHeader), never by touching
+ * c.res or the request's web stream: on @hono/node-server that would build a full Request or
+ * Response per request, which measured as the largest avoidable cost on the A2A hot path (see
+ * bench/README.md).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
 const ALLOW_HEADERS = 'Authorization, X-HF-Authorization, Content-Type, A2A-Version, A2A-Extensions, X-A2A-Extensions, If-None-Match';
 const EXPOSE_HEADERS = 'WWW-Authenticate, Retry-After, A2A-Extensions, ETag';
+
+/** What @hono/node-server passes a request's handlers as `c.env`. */
+interface NodeBindings {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+}
+
+/**
+ * Sets a header on whatever response answers this request. On Node it goes onto Node's own response
+ * object, which merges it with the answer's headers when they are written; c.header would put it in
+ * a WHATWG Headers object instead, and building, merging and reading that back cost about a tenth of
+ * a blocking SendMessage's CPU (bench/README.md). A header the answer sets itself wins.
+ */
+export function presetHeader(c: Context, name: string, value: string): void {
+  const outgoing = (c.env as NodeBindings | undefined)?.outgoing;
+  if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
+  else c.header(name, value);
+}
 
 /**
  * Security headers, and CORS for any origin: the credential is an explicit header, never an ambient
@@ -22,9 +41,9 @@ const EXPOSE_HEADERS = 'WWW-Authenticate, Retry-After, A2A-Extensions, ETag';
  */
 export function edgeHeaders(): MiddlewareHandler {
   return async function edge(c, next) {
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Access-Control-Allow-Origin', '*');
+    presetHeader(c, 'X-Content-Type-Options', 'nosniff');
+    presetHeader(c, 'Referrer-Policy', 'no-referrer');
+    presetHeader(c, 'Access-Control-Allow-Origin', '*');
     if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
       return c.body(null, 204, {
         'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
@@ -32,7 +51,7 @@ export function edgeHeaders(): MiddlewareHandler {
         'Access-Control-Max-Age': '600',
       });
     }
-    c.header('Access-Control-Expose-Headers', EXPOSE_HEADERS);
+    presetHeader(c, 'Access-Control-Expose-Headers', EXPOSE_HEADERS);
     await next();
   };
 }
@@ -66,7 +85,7 @@ export function limitBody(maxBytes: number, onTooLarge: (c: Context) => Response
 
 /** Reads the request body to its end without keeping it; false when it could not be (the client left). */
 async function discardBody(c: Context): Promise<boolean> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
   if (!incoming) return false;
   try {
     incoming.resume();

@@ -20,7 +20,7 @@ import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, Reques
 import { ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
 import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, checkTenant, parseJson } from '../a2a/validate.ts';
 import { isJsonContentType } from './middleware.ts';
-import type { ObservedEnv } from './observe.ts';
+import { reportTurn, type ObservedEnv } from './observe.ts';
 import { restErrorBody, restErrorResponse, restFailure } from './errors.ts';
 import { sseResponse, watchForClientGone } from './sse.ts';
 
@@ -97,6 +97,7 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
       switch (route.operation) {
         case 'send': {
           const result = await requestHandler.sendMessage(await sendRequest(c, tenant), context);
+          reportTurn(c, context);
           return answer(c, 'messageId' in result ? { message: Message.toJSON(result) } : { task: Task.toJSON(result) });
         }
         case 'stream':
