@@ -141,7 +141,15 @@ export class OwnedMap<V> {
   /** The value of `key` has changed: weigh it again, make it the newest write, and enforce the limits. */
   touch(key: string): void {
     const entry = this.#entries.get(key);
-    if (entry) this.set(entry.share.owner, key, entry.value);
+    if (!entry) return;
+    // In place: the entry keeps its object and only moves to the newest end of both lists.
+    this.#unlink(entry);
+    this.#link(entry);
+    const weight = this.#weigh(entry.value);
+    const delta = weight - entry.weight;
+    entry.weight = weight;
+    this.#reweigh(entry.share, delta);
+    this.#enforce(entry.share, entry);
   }
 
   delete(key: string): boolean {
@@ -202,7 +210,10 @@ export class OwnedMap<V> {
 
   /** Evicts the oldest evictable entry of the owner first in `heap` that has one. */
   #evictFromLargest(heap: OwnerHeap<OwnerShare<V>>, kept: Entry<V>): boolean {
-    for (const share of heap.inOrder()) if (this.#evictOldestOf(share, kept)) return true;
+    // The largest owner nearly always has something to give: try it before walking the heap.
+    const largest = heap.largest;
+    if (largest && this.#evictOldestOf(largest, kept)) return true;
+    for (const share of heap.inOrder()) if (share !== largest && this.#evictOldestOf(share, kept)) return true;
     return false;
   }
 
@@ -273,6 +284,10 @@ class OwnerHeap<T extends { positions: [number, number] }> {
   constructor(size: (item: T) => number, slot: 0 | 1) {
     this.#size = size;
     this.#slot = slot;
+  }
+
+  get largest(): T | undefined {
+    return this.#items[0];
   }
 
   add(item: T): void {
