@@ -31,6 +31,22 @@ test('over its count limit, the oldest write goes first; a change counts as a wr
   assert.equal(store.list(scope(), { pageSize: 50 }).totalSize, 3, 'evicted tasks leave the listing too');
 });
 
+test('a change weighs the task again: grown past the weight limit, the oldest others go, and the store holds the new weight', () => {
+  const store = new TaskStore({ ...LIMITS, maxWeight: 100 });
+  const [t1, t2, t3] = ['t1', 't2', 't3'].map((id) => record(id, { weight: 10 }));
+  for (const r of [t1!, t2!, t3!]) store.add(r);
+  assert.equal(store.weight, 30);
+  t1!.weight = 85;
+  store.changed(t1!);
+  assert.equal(store.get(scope(), 't2'), undefined, 'the oldest write other than the changed task goes');
+  assert.ok(store.get(scope(), 't1'));
+  assert.ok(store.get(scope(), 't3'));
+  assert.equal(store.weight, 95);
+  t1!.weight = 5;
+  store.changed(t1!);
+  assert.equal(store.weight, 15, 'a task that shrank frees its weight');
+});
+
 test('past its age limit a task is gone', () => {
   let now = 1_000;
   const store = new TaskStore({ ...LIMITS, maxAgeMs: 500 }, () => now);
