@@ -451,6 +451,14 @@ describe('MCP servers fail during a turn', () => {
     assert.ok(!outcome.text.includes(TOKEN.slice(3)));
     await assertSettled(server, TOKEN);
 
+    // A continuation that names an agent that does not exist is refused, and the task stays as it was.
+    const unknown = await send(server.url, 'jsonrpc-send', { message: message('search again', { taskId: outcome.taskId, metadata: { agent: 'nobody' } }) }, TOKEN);
+    const refusal = JSON.parse(unknown.text);
+    assert.equal(refusal.error?.code, -32602, unknown.text);
+    assert.match(refusal.error.message, /no agent named "nobody" here\. Available agents: .*std/);
+    const kept = await fetch(`${server.url}/a2a/rest/tasks/${outcome.taskId}`, { headers: { ...V1, ...bearer(TOKEN) } });
+    assert.equal((await kept.json()).status.state, 'TASK_STATE_AUTH_REQUIRED', 'the refused continuation did not end the task');
+
     const again = await send(server.url, 'rest-send', { message: message('search again', { taskId: outcome.taskId, metadata: { agent: 'std' } }) }, TOKEN);
     assert.equal(again.taskId, outcome.taskId, 'the same task');
     assert.equal(again.state, 'TASK_STATE_COMPLETED', again.text.slice(0, 500));
