@@ -26,6 +26,7 @@ import { mcpTools, toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { buildHttpApp } from './http/app.ts';
 import { clientAddress, isLoopback } from './http/client-address.ts';
 import { Metrics } from './http/metrics.ts';
+import { pageAccess } from './web/access.ts';
 import { registerWebRoutes } from './web/routes.ts';
 import { log } from './util/log.ts';
 import { registerSecret } from './util/redact.ts';
@@ -158,7 +159,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   app = buildHttpApp({
     endpoints: [{ basePath: '', card, requestHandler }, ...ownEndpoints],
     web: (routes) =>
-      registerWebRoutes(routes, { baseUrl, agents, authRequired: authOn, hubUrl: config.hubUrl, oauth: config.oauth, spaceId: config.spaceId, tokenVerifier: verifier, addressOf }),
+      registerWebRoutes(routes, { baseUrl, agents, access: pageAccess(identity.card), hubUrl: config.hubUrl, oauth: config.oauth, spaceId: config.spaceId, tokenVerifier: verifier, addressOf }),
     resourceMetadata: identity.resourceMetadata,
     authenticate: identity.schemes.length > 0 ? authenticate({ schemes: identity.schemes, access: identity.access, addressOf }) : anonymousCallers(config.serverToken),
     maxBodyBytes: MAX_BODY_BYTES,

@@ -4,7 +4,9 @@
  * playwright-core, against the real server on loopback and a loopback stand-in of the Hub that
  * runs the OAuth flow: sign in, chat with streaming, follow-ups, agents, tools, cancel, errors in
  * words, sign out, the page inside the Hub's iframe, keyboard-only use, and that the token goes
- * nowhere but this Space's A2A endpoint. Screenshots land in test-artifacts/.
+ * nowhere but this Space's A2A endpoint. A server that takes no Hugging Face tokens (API keys only,
+ * an OIDC issuer only) offers no Hugging Face sign-in: its page says what to send instead, its
+ * snippets send that, and its chat works with a pasted key. Screenshots land in test-artifacts/.
  *
  * Without /usr/bin/chromium the browser tests are skipped, loudly; CI installs it (.ci/run).
  */
@@ -16,7 +18,9 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { card } from './support/agents.ts';
 import { startFakeOAuthHub, type FakeOAuthHub } from './support/fake-oauth-hub.ts';
 import { startFakeRouter, type FakeRouter, type RecordedRequest, type Reply } from './support/fake-router.ts';
+import { fakeToken } from './support/fake-hub.ts';
 import { startMcpServer, type TestMcpServer } from './support/mcp-server.ts';
+import { startTestIssuer } from './support/oidc-provider.ts';
 import { ROOT, startTestServer, withTestServer } from './support/server.ts';
 import type { RunningServer } from '../src/server.ts';
 
@@ -181,9 +185,9 @@ describe('over HTTP', () => {
       async (app) => {
         const html = await (await fetch(`${app.url}/`)).text();
         const config = JSON.parse(/<script type="application\/json" id="page-config">(.*?)<\/script>/s.exec(html)![1]!);
-        assert.equal(config.signIn.clientId, 'space-app-id');
-        assert.equal(config.signIn.authorizeUrl, `${hub.url}/oauth/authorize`);
-        assert.deepEqual(config.signIn.scope.split(' ').sort(), ['inference-api', 'openid', 'profile']);
+        assert.equal(config.access.signIn.clientId, 'space-app-id');
+        assert.equal(config.access.signIn.authorizeUrl, `${hub.url}/oauth/authorize`);
+        assert.deepEqual(config.access.signIn.scope.split(' ').sort(), ['inference-api', 'openid', 'profile']);
         assert.doesNotMatch(html, /space-app-secret/);
 
         const code = await authorize(app.url, 'space-app-id', CHALLENGE);
@@ -206,6 +210,142 @@ describe('over HTTP', () => {
     for (const route of ['/.well-known/oauth-cimd', '/oauth/callback', '/oauth/whoami']) {
       assert.notEqual((await fetch(`${open.url}${route}`)).status, 200, route);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** What a snippet on the page says, as its Copy button copies it. */
+function snippetText(html: string, id: string): string {
+  const code = new RegExp(`<pre id="${id}"[^>]*><code>([\\s\\S]*?)</code></pre>`).exec(html)?.[1];
+  assert.ok(code !== undefined, `the page has no ${id}`);
+  return decode(code);
+}
+
+/** The page's words as a visitor reads them: no tags, entities decoded, spaces collapsed. */
+function visibleText(html: string): string {
+  return decode(html.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ');
+}
+
+function decode(text: string): string {
+  return text.replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+function pageConfig(html: string) {
+  return JSON.parse(/<script type="application\/json" id="page-config">(.*?)<\/script>/s.exec(html)![1]!);
+}
+
+/** Nothing about Hugging Face sign-in or Hugging Face tokens, in words, controls, snippets or the script's data. */
+function assertNoHuggingFaceSignIn(html: string): void {
+  assert.doesNotMatch(html, /Sign in with Hugging Face|Hugging Face token|Paste a token|hf_…|settings\/tokens|HF_TOKEN|oauth-cimd|\/oauth\/authorize/);
+  const config = pageConfig(html);
+  assert.equal(config.access.mode, 'credential');
+  assert.equal(config.access.signIn, undefined);
+}
+
+/**
+ * The sign-in routes are not served: they get what every path that is not public gets, a 401
+ * without a credential, and a 404 with a good one, as any unknown path does.
+ */
+async function assertSignInRoutesAbsent(base: string, credential: Record<string, string>): Promise<void> {
+  for (const [method, route] of [['GET', '/.well-known/oauth-cimd'], ['GET', '/oauth/callback'], ['GET', '/oauth/whoami'], ['POST', '/oauth/token']] as const) {
+    const init = (headers: Record<string, string>): RequestInit =>
+      method === 'POST'
+        ? { method, headers: { 'Content-Type': 'application/json', Origin: base, ...headers }, body: JSON.stringify({ code: 'c', code_verifier: VERIFIER, redirect_uri: `${base}/oauth/callback` }) }
+        : { method, headers };
+    const anonymous = await fetch(`${base}${route}`, init({}));
+    assert.equal(anonymous.status, 401, `${method} ${route} without a credential: ${await anonymous.text()}`);
+    const known = await fetch(`${base}${route}`, init(credential));
+    assert.equal(known.status, 404, `${method} ${route} with a good credential: ${await known.text()}`);
+  }
+}
+
+/** No secret the server holds appears in the page, its script or its style sheet. */
+async function assertNoSecrets(base: string, html: string, secrets: string[]): Promise<void> {
+  const assets = await Promise.all([...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map(async (m) => (await fetch(`${base}${m[1]}`)).text()));
+  for (const secret of secrets) {
+    for (const text of [html, ...assets]) assert.ok(!text.includes(secret), 'a secret of the server appears on the page');
+  }
+}
+
+describe('without Hugging Face tokens', () => {
+  test('API keys only: the page asks for an API key in X-API-Key or Authorization, its snippets send X-API-Key, and it offers no Hugging Face sign-in', async () => {
+    const key = `ci-${crypto.randomUUID()}`;
+    const serverToken = fakeToken('server');
+    await withTestServer({ env: { A2A_API_KEYS: `ci:${key}`, A2A_API_KEYS_CREDENTIAL: 'server', HF_TOKEN: serverToken, HF_ENDPOINT: hub.url } }, async (app) => {
+      const response = await fetch(`${app.url}/`);
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self';/);
+      const html = await response.text();
+      assertNoHuggingFaceSignIn(html);
+      const text = visibleText(html);
+      assert.ok(text.includes("Calls need an API key from this server's operator, sent as X-API-Key: <key> or Authorization: Bearer <key>."), text);
+      assert.match(html, /<label for="token-input">API key<\/label>/);
+      assert.match(html, /<button type="submit">Use key<\/button>/);
+      assert.doesNotMatch(html, /oauth-protected-resource/, 'API keys have no authorization server, so there is no RFC 9728 metadata to point at');
+
+      assert.match(snippetText(html, 'snippet-curl'), /^ {2}-H "X-API-Key: \$A2A_API_KEY" \\$/m);
+      assert.match(snippetText(html, 'snippet-sdk'), /headers\.set\('X-API-Key', process\.env\.A2A_API_KEY!\);/);
+      assert.match(snippetText(html, 'snippet-fast-agent'), /^headers:\n {2}X-API-Key: "\$\{A2A_API_KEY\}"$/m);
+      for (const id of ['snippet-curl', 'snippet-sdk', 'snippet-fast-agent']) assert.doesNotMatch(snippetText(html, id), /Authorization|TOKEN/, id);
+
+      await assertNoSecrets(app.url, html, [key, serverToken]);
+      await assertSignInRoutesAbsent(app.url, { 'X-API-Key': key });
+    });
+  });
+
+  test('OIDC only: the page asks for an access token from the issuer as a bearer token, its snippets send one, and it offers no Hugging Face sign-in', async () => {
+    const audience = 'https://agents.acme.test';
+    const issuer = await startTestIssuer({ audience, scopes: ['agents:read'] });
+    const exchangeSecret = `hf-exchange-secret-${crypto.randomUUID()}`;
+    try {
+      issuer.users.set('alice', { sub: 'alice', email: 'alice@acme.test' });
+      const env = {
+        A2A_OIDC_ISSUER: issuer.url,
+        A2A_OIDC_AUDIENCE: audience,
+        A2A_OIDC_CREDENTIAL: 'hf-exchange',
+        HF_EXCHANGE_CLIENT_ID: 'acme-exchange-app',
+        HF_EXCHANGE_CLIENT_SECRET: exchangeSecret,
+        A2A_OIDC_CLIENT_ID: issuer.client.id,
+        A2A_OIDC_CLIENT_SECRET: issuer.client.secret,
+        HF_ENDPOINT: hub.url,
+      };
+      await withTestServer({ env }, async (app) => {
+        const html = await (await fetch(`${app.url}/`)).text();
+        assertNoHuggingFaceSignIn(html);
+        const text = visibleText(html);
+        assert.ok(text.includes(`Calls need an access token from ${issuer.url}, sent as Authorization: Bearer <token>.`), text);
+        assert.match(html, /<label for="token-input">Access token<\/label>/);
+        assert.doesNotMatch(html, /API key/);
+        // The issuer is an authorization server: its RFC 9728 metadata is linked, and served.
+        assert.match(html, /href="[^"]*\/\.well-known\/oauth-protected-resource"/);
+        assert.equal((await fetch(`${app.url}/.well-known/oauth-protected-resource`)).status, 200);
+
+        assert.match(snippetText(html, 'snippet-curl'), /^ {2}-H "Authorization: Bearer \$ACCESS_TOKEN" \\$/m);
+        assert.match(snippetText(html, 'snippet-sdk'), /headers\.set\('Authorization', `Bearer \$\{process\.env\.ACCESS_TOKEN\}`\);/);
+        assert.match(snippetText(html, 'snippet-fast-agent'), /^headers:\n {2}Authorization: "Bearer \$\{ACCESS_TOKEN\}"$/m);
+
+        await assertNoSecrets(app.url, html, [exchangeSecret, issuer.client.secret]);
+        await assertSignInRoutesAbsent(app.url, { Authorization: `Bearer ${await issuer.userToken('alice')}` });
+      });
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  test('Hugging Face tokens and API keys: sign-in as before, and one line says an API key works too', async () => {
+    const key = `ops-${crypto.randomUUID()}`;
+    await withTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url, A2A_API_KEYS: `ops:${key}`, A2A_API_KEYS_CREDENTIAL: 'none' } }, async (app) => {
+      const html = await (await fetch(`${app.url}/`)).text();
+      assert.match(html, /Sign in with Hugging Face/);
+      assert.match(html, /<label for="token-input">Hugging Face token<\/label>/);
+      const text = visibleText(html);
+      assert.ok(text.includes("Calls may also carry an API key from this server's operator, sent as X-API-Key: <key> or Authorization: Bearer <key>."), text);
+      assert.equal(pageConfig(html).access.mode, 'huggingface');
+      assert.match(snippetText(html, 'snippet-curl'), /-H "Authorization: Bearer \$HF_TOKEN"/);
+      assert.equal((await fetch(`${app.url}/.well-known/oauth-cimd`)).status, 200);
+      await assertNoSecrets(app.url, html, [key]);
+    });
   });
 });
 
@@ -706,6 +846,54 @@ describe('in a real browser', { skip: browserSkip }, () => {
     assert.equal(await focused(), 'sign-in', 'focus lands on Sign in after signing out');
     assert.deepEqual(problems, []);
     await context.close();
+  });
+
+  test('with API keys only: paste a key, chat with the default agent; no key, a wrong key and forgetting it are explained', { timeout: 60_000 }, async () => {
+    const key = `web-${crypto.randomUUID()}`;
+    await withTestServer({ env: { A2A_API_KEYS: `web:${key}`, A2A_API_KEYS_CREDENTIAL: 'none' } }, async (app) => {
+      const { context, traffic, problems } = await newContext(browser);
+      const page = await context.newPage();
+      await page.goto(`${app.url}/`);
+      await page.locator('.need', { hasText: 'Calls need an API key' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Sign in with Hugging Face' }).count(), 0);
+      assert.equal(await page.getByText('Paste a token').count(), 0);
+
+      // No key yet: the message says what to bring.
+      const bare = await send(page, 'anyone there?');
+      assert.match((await bare.getByRole('alert').textContent())!, /This server needs an API key\. Paste it above, then send again\./);
+
+      // A key the server does not have: refused, explained, and not kept.
+      await page.getByLabel('API key', { exact: true }).fill('not-a-key-of-this-server-0000');
+      await page.getByRole('button', { name: 'Use key' }).click();
+      await page.getByText('Using your API key').waitFor();
+      const wrong = await send(page, 'hello?');
+      assert.match((await wrong.getByRole('alert').textContent())!, /does not accept your API key/);
+      await page.getByText('Your API key was not accepted. Paste another.').waitFor();
+      assert.equal(await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY), null);
+
+      // The right key: the default agent (a passthrough one) answers.
+      await page.getByLabel('API key', { exact: true }).fill(key);
+      await page.getByRole('button', { name: 'Use key' }).click();
+      await page.getByText('Using your API key').waitFor();
+      assert.equal(await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)!).token, TOKEN_KEY), key);
+      const answer = await send(page, 'hello with a key');
+      await answer.locator('.body', { hasText: 'hello with a key' }).waitFor();
+      await finished(answer);
+      assert.equal(await answer.locator('.who').textContent(), 'echo');
+      assert.equal(await answer.getByRole('alert').count(), 0);
+      await shot(page, 'page-api-key');
+
+      // Forget it: the tab no longer holds it, and the field is back.
+      await page.getByRole('button', { name: 'Forget key' }).click();
+      await page.getByLabel('API key', { exact: true }).waitFor();
+      assert.equal(await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY), null);
+
+      await traffic.settled();
+      assert.ok(!traffic.requests.some((r) => new URL(r.url).pathname.startsWith('/oauth/')), 'no Hugging Face sign-in route is asked');
+      assertTokenStayedHome(traffic, key, app.url);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
   });
 
   test('with auth off, the chat works without signing in, and says no sign-in is needed', { timeout: 60_000 }, async () => {

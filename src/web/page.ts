@@ -5,6 +5,7 @@
  */
 import type { AgentSet } from '../agents/agent-set.ts';
 import { JSONRPC_PATH } from '../a2a/card.ts';
+import type { OtherCredential, PageAccess } from './access.ts';
 
 export interface SignIn {
   /** The Hub's authorization endpoint. */
@@ -15,12 +16,14 @@ export interface SignIn {
   redirectUri: string;
 }
 
+/** What the page offers (see access.ts), with the sign-in's addresses when it offers Hugging Face's. */
+export type PageAccessView = Exclude<PageAccess, { mode: 'huggingface' }> | (Extract<PageAccess, { mode: 'huggingface' }> & { signIn: SignIn });
+
 export interface PageInput {
   /** This server's public base URL, without a trailing slash. */
   baseUrl: string;
   agents: AgentSet;
-  /** Undefined when callers need no token (inbound auth off): the page then offers no sign-in. */
-  signIn: SignIn | undefined;
+  access: PageAccessView;
   hubUrl: string;
   /** `owner/name` on a Space. */
   spaceId: string | undefined;
@@ -29,14 +32,20 @@ export interface PageInput {
 }
 
 export function renderLandingPage(input: PageInput): string {
-  const { baseUrl, agents, signIn, hubUrl, spaceId, assets } = input;
+  const { baseUrl, agents, access, hubUrl, spaceId, assets } = input;
   const main = agents.default;
   const [owner, spaceName] = spaceId?.includes('/') ? spaceId.split('/', 2) : [undefined, undefined];
   const title = spaceName ?? main.name;
   const config = {
     rpcPath: JSONRPC_PATH,
     hubUrl,
-    signIn: signIn ?? null,
+    // What the script offers: the sign-in's public addresses, or the words for a pasted credential.
+    access:
+      access.mode === 'huggingface'
+        ? { mode: access.mode, signIn: access.signIn }
+        : access.mode === 'credential'
+          ? { mode: access.mode, ...wordsFor(access.accepted) }
+          : { mode: access.mode },
     agents: agents.all.map((agent) => ({ name: agent.name, description: agent.description, examples: agent.examples.slice(0, 4), default: agent === main })),
   };
 
@@ -50,8 +59,9 @@ export function renderLandingPage(input: PageInput): string {
     )
     .join('\n');
 
-  const account = signIn
-    ? `<p class="need"><strong>Calls need your own Hugging Face token</strong>, so you pay for and act as yourself.</p>
+  const account =
+    access.mode === 'huggingface'
+      ? `<p class="need"><strong>Calls need your own Hugging Face token</strong>, so you pay for and act as yourself.</p>
 <div id="signed-out" class="row">
 <button type="button" id="sign-in" class="primary">Sign in with Hugging Face</button>
 <details id="paste"><summary>Paste a token</summary>
@@ -64,8 +74,10 @@ export function renderLandingPage(input: PageInput): string {
 </details>
 </div>
 <div id="signed-in" class="row" hidden><span id="who" aria-live="polite"></span><button type="button" id="sign-out">Sign out</button></div>
-<p id="account-note" class="note" role="status"></p>`
-    : `<p class="need"><strong>No sign-in needed:</strong> this server runs with inbound authentication off, so calls need no token and model calls use the server's own token.</p>`;
+${access.others.length ? `<p class="muted small">Calls may also carry ${access.others.map(fullDescription).join('; or ')}.</p>\n` : ''}<p id="account-note" class="note" role="status"></p>`
+      : access.mode === 'credential'
+        ? renderPasteOnly(access.accepted)
+        : `<p class="need"><strong>No sign-in needed:</strong> this server runs with inbound authentication off, so calls need no token and model calls use the server's own token.</p>`;
 
   return `<!doctype html>
 <html lang="en">
@@ -120,33 +132,35 @@ ${agentList}
 </section>
 ${renderConnect(input)}
 </main>
-<footer class="wrap muted small">Served over the <a href="https://a2a-protocol.org/" target="_blank" rel="noopener noreferrer">Agent2Agent protocol</a> (1.0 and 0.3). Your token stays in this browser tab and is sent only to this Space.</footer>
+<footer class="wrap muted small">Served over the <a href="https://a2a-protocol.org/" target="_blank" rel="noopener noreferrer">Agent2Agent protocol</a> (1.0 and 0.3). ${access.mode === 'credential' ? `Your ${wordsFor(access.accepted).noun} stays in this browser tab and is sent only to this server.` : 'Your token stays in this browser tab and is sent only to this Space.'}</footer>
 <script type="application/json" id="page-config">${jsonForScript(config)}</script>
 </body>
 </html>
 `;
 }
 
-function renderConnect({ baseUrl, agents, signIn }: PageInput): string {
-  const auth = signIn !== undefined;
+function renderConnect({ baseUrl, agents, access }: PageInput): string {
+  const auth = snippetAuth(access);
+  const value = (env: string) => `${auth?.bearer ? 'Bearer ' : ''}${env}`;
   const agent = agents.default.name;
   const curl = `curl -N ${baseUrl}${JSONRPC_PATH} \\
   -H "Content-Type: application/json" \\
-  -H "A2A-Version: 1.0" \\${auth ? `\n  -H "Authorization: Bearer $HF_TOKEN" \\` : ''}
+  -H "A2A-Version: 1.0" \\${auth ? `\n  -H "${auth.header}: ${value(`$${auth.env}`)}" \\` : ''}
   -d '{"jsonrpc":"2.0","id":1,"method":"SendStreamingMessage","params":{"message":{"messageId":"m1","role":"ROLE_USER","parts":[{"text":"Hello!"}],"metadata":{"agent":${JSON.stringify(agent)}}}}}'`;
+  const fetchName = auth?.bearer ? 'withToken' : 'withKey';
   const sdk = `import { SendMessageRequest } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
 ${auth
     ? `
-const withToken: typeof fetch = (url, init) => {
+const ${fetchName}: typeof fetch = (url, init) => {
   const headers = new Headers(init?.headers);
-  headers.set('Authorization', \`Bearer \${process.env.HF_TOKEN}\`);
+  headers.set('${auth.header}', ${auth.bearer ? `\`Bearer \${process.env.${auth.env}}\`` : `process.env.${auth.env}!`});
   return fetch(url, { ...init, headers });
 };`
     : ''}
 const client = await new ClientFactory(
   ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-    transports: [new JsonRpcTransportFactory(${auth ? '{ fetchImpl: withToken }' : ''})],
+    transports: [new JsonRpcTransportFactory(${auth ? `{ fetchImpl: ${fetchName} }` : ''})],
   }),
 ).createFromUrl('${baseUrl}');
 
@@ -160,7 +174,15 @@ name: ${agent.replace(/[^A-Za-z0-9_]/g, '_')}_space
 url: ${baseUrl}
 transport: JSONRPC${auth ? `
 headers:
-  Authorization: "Bearer \${HF_TOKEN}"` : ''}`;
+  ${auth.header}: "${value(`\${${auth.env}}`)}"` : ''}`;
+  // RFC 9728 metadata is served when a scheme has an authorization server: the Hub, or the OIDC issuer.
+  const metadata = access.mode === 'huggingface' || (access.mode === 'credential' && access.accepted.some((c) => c.kind === 'oidc'));
+  const how =
+    access.mode === 'huggingface'
+      ? '<p class="muted small">Send your Hugging Face token as <code>Authorization: Bearer &lt;token&gt;</code>; every model and tool call made for you carries it.</p>'
+      : access.mode === 'credential'
+        ? `<p class="muted small">Calls need ${access.accepted.map(fullDescription).join('; or ')}.</p>`
+        : '';
 
   const link = (path: string, label: string) => `<a href="${esc(baseUrl + path)}" target="_blank" rel="noopener noreferrer">${label}</a>`;
   const snippet = (id: string, label: string, text: string) =>
@@ -171,13 +193,58 @@ headers:
 <h2 id="connect-title">Connect</h2>
 <ul>
 <li>${link('/.well-known/agent-card.json', 'Agent card')}: <code>${esc(baseUrl)}/.well-known/agent-card.json</code></li>
-${auth ? `<li>${link('/.well-known/oauth-protected-resource', 'Protected resource metadata')} (RFC 9728): how OAuth clients sign in</li>\n` : ''}<li>JSON-RPC: <code>${esc(baseUrl)}${JSONRPC_PATH}</code>; HTTP+JSON: <code>${esc(baseUrl)}/a2a/rest</code></li>
+${metadata ? `<li>${link('/.well-known/oauth-protected-resource', 'Protected resource metadata')} (RFC 9728): how OAuth clients sign in</li>\n` : ''}<li>JSON-RPC: <code>${esc(baseUrl)}${JSONRPC_PATH}</code>; HTTP+JSON: <code>${esc(baseUrl)}/a2a/rest</code></li>
 </ul>
-${auth ? '<p class="muted small">Send your Hugging Face token as <code>Authorization: Bearer &lt;token&gt;</code>; every model and tool call made for you carries it.</p>' : ''}
+${how}
 ${snippet('snippet-curl', 'curl', curl)}
 ${snippet('snippet-sdk', '@a2a-js/sdk', sdk)}
 ${snippet('snippet-fast-agent', 'fast-agent card', fastAgent)}
 </section>`;
+}
+
+/** How the page and its script speak of the credential a visitor pastes when there is no Hugging Face sign-in. */
+function wordsFor(accepted: readonly OtherCredential[]): { noun: string; a: string; short: string } {
+  if (new Set(accepted.map((c) => c.kind)).size > 1) return { noun: 'API key or access token', a: 'an API key or an access token', short: 'key or token' };
+  return accepted[0]!.kind === 'api-key' ? { noun: 'API key', a: 'an API key', short: 'key' } : { noun: 'access token', a: 'an access token', short: 'token' };
+}
+
+/** Where a credential comes from and how it is sent, as HTML after its noun ("an API key <this>"). */
+function whereFrom(credential: OtherCredential): string {
+  return credential.kind === 'api-key'
+    ? `from this server's operator, sent as <code>${esc(credential.header)}: &lt;key&gt;</code> or <code>Authorization: Bearer &lt;key&gt;</code>`
+    : `from <code>${esc(credential.issuer)}</code>, sent as <code>Authorization: Bearer &lt;token&gt;</code>`;
+}
+
+function fullDescription(credential: OtherCredential): string {
+  return `${credential.kind === 'api-key' ? 'an API key' : 'an access token'} ${whereFrom(credential)}`;
+}
+
+/** The account box without Hugging Face sign-in: what to send, and a field to paste it into for the chat. */
+function renderPasteOnly(accepted: readonly [OtherCredential, ...OtherCredential[]]): string {
+  const words = wordsFor(accepted);
+  const need =
+    accepted.length === 1
+      ? `<strong>Calls need ${words.a}</strong> ${whereFrom(accepted[0])}.`
+      : `<strong>Calls need ${words.a}:</strong> ${accepted.map(fullDescription).join('; or ')}.`;
+  return `<p class="need">${need}</p>
+<div id="signed-out">
+<form id="token-form" class="row paste">
+<label for="token-input">${esc(words.noun.charAt(0).toUpperCase() + words.noun.slice(1))}</label>
+<input id="token-input" name="token" type="password" autocomplete="off" spellcheck="false" required>
+<button type="submit">Use ${esc(words.short)}</button>
+</form>
+<p class="muted small">It stays in this tab only.</p>
+</div>
+<div id="signed-in" class="row" hidden><span id="who" aria-live="polite"></span><button type="button" id="sign-out">Forget ${esc(words.short)}</button></div>
+<p id="account-note" class="note" role="status"></p>`;
+}
+
+/** The header the snippets send and the environment variable they read it from; undefined when calls need nothing. */
+function snippetAuth(access: PageAccessView): { header: string; env: string; bearer: boolean } | undefined {
+  if (access.mode === 'open') return undefined;
+  if (access.mode === 'huggingface') return { header: 'Authorization', env: 'HF_TOKEN', bearer: true };
+  const first = access.accepted[0];
+  return first.kind === 'api-key' ? { header: first.header, env: 'A2A_API_KEY', bearer: false } : { header: 'Authorization', env: 'ACCESS_TOKEN', bearer: true };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The Space's own page and what it needs: GET / (the page), its script and style sheet, and, when
- * callers must bring a token, the routes of "Sign in with Hugging Face". Registered on the app
- * before authentication: everything here is public.
+ * the server takes Hugging Face tokens, the routes of "Sign in with Hugging Face". Registered on the
+ * app before authentication: everything here is public. Without Hugging Face tokens the sign-in
+ * routes do not exist, so those paths are like any other unknown one.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -10,8 +11,9 @@ import type { AgentSet } from '../agents/agent-set.ts';
 import { HubTokenVerifier } from '../auth/hub-verifier.ts';
 import { limitBody } from '../http/middleware.ts';
 import { TokenBuckets } from '../util/token-buckets.ts';
+import type { PageAccess } from './access.ts';
 import { clientMetadata, tokenExchangeRoute, whoamiRoute } from './oauth.ts';
-import { renderCallbackPage, renderLandingPage } from './page.ts';
+import { renderCallbackPage, renderLandingPage, type PageAccessView } from './page.ts';
 import { PAGE_SCRIPT } from './script.ts';
 import { PAGE_STYLE } from './style.ts';
 
@@ -19,8 +21,8 @@ export interface WebOptions {
   /** This server's public base URL, without a trailing slash. */
   baseUrl: string;
   agents: AgentSet;
-  /** Callers must bring a Hugging Face token: the page offers sign-in. */
-  authRequired: boolean;
+  /** What callers must bring (pageAccess() in access.ts): the page offers sign-in only when it is a Hugging Face token. */
+  access: PageAccess;
   hubUrl: string;
   oauth: { clientId: string | undefined; clientSecret: string | undefined; scopes: string[]; providerUrl: string };
   spaceId: string | undefined;
@@ -79,7 +81,7 @@ export function contentSecurityPolicy(hubUrl: string): string {
 
 /** `app` is any Hono app: the page needs nothing from the request's context. */
 export function registerWebRoutes<E extends object>(app: Hono<E>, options: WebOptions): void {
-  const { baseUrl, agents, authRequired, hubUrl, oauth, spaceId, addressOf = () => undefined } = options;
+  const { baseUrl, agents, access, hubUrl, oauth, spaceId, addressOf = () => undefined } = options;
   const origin = new URL(baseUrl).origin;
   const cimdUrl = `${baseUrl}${CIMD_PATH}`;
   const redirectUri = `${baseUrl}${CALLBACK_PATH}`;
@@ -87,10 +89,11 @@ export function registerWebRoutes<E extends object>(app: Hono<E>, options: WebOp
   const assets = { script: SCRIPT.path, style: STYLE.path };
   const csp = contentSecurityPolicy(hubUrl);
 
-  const signIn = authRequired
-    ? { authorizeUrl: `${oauth.providerUrl}/oauth/authorize`, clientId, scope: oauth.scopes.join(' '), redirectUri }
-    : undefined;
-  const page = renderLandingPage({ baseUrl, agents, signIn, hubUrl, spaceId, assets });
+  const view: PageAccessView =
+    access.mode === 'huggingface'
+      ? { ...access, signIn: { authorizeUrl: `${oauth.providerUrl}/oauth/authorize`, clientId, scope: oauth.scopes.join(' '), redirectUri } }
+      : access;
+  const page = renderLandingPage({ baseUrl, agents, access: view, hubUrl, spaceId, assets });
   const html = (body: string) =>
     function htmlPage(c: Context) {
       c.header('Content-Security-Policy', csp);
@@ -110,7 +113,7 @@ export function registerWebRoutes<E extends object>(app: Hono<E>, options: WebOp
     });
   }
 
-  if (!signIn) return;
+  if (view.mode !== 'huggingface') return;
   app.get(CIMD_PATH, function clientIdMetadata(c) {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.json(clientMetadata({ clientId: cimdUrl, clientName: spaceId ?? agents.default.name, baseUrl, redirectUri }));

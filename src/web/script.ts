@@ -73,17 +73,26 @@ function retryAfter(res) {
 }
 function seconds(n) { return n === 1 ? '1 second' : n + ' seconds'; }
 
-/** What an HTTP error means for the visitor, and what to do about it. */
-function problem(res, hadToken) {
+/**
+ * What an HTTP error means for the visitor, and what to do about it. words: what the page calls the
+ * credential a visitor pastes when this server takes no Hugging Face tokens (null when it does).
+ */
+function problem(res, hadToken, words) {
   return readJson(res).then(function (body) {
     var detail = body && body.error ? (typeof body.error === 'string' ? body.error : String(body.error.message || '')) : '';
     var wait = retryAfter(res);
     switch (res.status) {
       case 401:
+        if (words) {
+          return hadToken
+            ? 'This server does not accept your ' + words.noun + ': it may be mistyped, expired or revoked. Paste another, then send again.'
+            : 'This server needs ' + words.a + '. Paste it above, then send again.';
+        }
         return hadToken
           ? 'Hugging Face does not accept your token: it may have expired or been revoked. Sign in again, or paste a valid token.'
           : 'This Space needs your Hugging Face token. Sign in with Hugging Face, or paste a token, then send again.';
       case 403: {
+        if (words) return 'This server does not let your ' + words.noun + ' do this' + (detail ? ': ' + detail : '.');
         var named = /\(([^)]*)\)/.exec(detail);
         var names = named ? named[1].split(/,\s*/) : [];
         var what = names.length
@@ -338,7 +347,12 @@ function mainPage() {
   var cfg = JSON.parse($('page-config').textContent);
   var log = $('log'), examples = $('examples'), form = $('composer'), box = $('message');
   var picker = $('agent'), about = $('agent-about'), sendButton = $('send'), cancelButton = $('cancel'), newChat = $('new-chat');
-  var auth = cfg.signIn ? readAuth() : null;
+  var access = cfg.access;
+  // The Hub's sign-in, when this server takes Hugging Face tokens; else what to call the credential
+  // a visitor pastes (an API key, an access token), which no route here can check ahead of a message.
+  var hf = access.mode === 'huggingface' ? access.signIn : null;
+  var words = access.mode === 'credential' ? access : null;
+  var auth = access.mode !== 'open' ? readAuth() : null;
   var contextId = null, running = null, rpcId = 0, prepared = null, popupFlow = null;
 
   function agentNamed(name) {
@@ -355,13 +369,15 @@ function mainPage() {
     n.className = isError ? 'note error' : 'note';
   }
   function showAccount() {
-    if (!cfg.signIn) return;
+    if (access.mode === 'open') return;
     $('signed-out').hidden = !!auth;
     $('signed-in').hidden = !auth;
     var who = $('who');
     who.textContent = '';
     if (!auth) return;
-    if (auth.name) {
+    if (words) {
+      who.textContent = 'Using your ' + words.noun;
+    } else if (auth.name) {
       who.appendChild(document.createTextNode('Signed in as '));
       who.appendChild(link(cfg.hubUrl + '/' + encodeURIComponent(auth.name), auth.name));
     } else {
@@ -386,7 +402,7 @@ function mainPage() {
     pkce().then(function (p) { prepared = p; }, function () { /* reported when the button is pressed */ });
   }
   function authorizeUrl(p) {
-    var s = cfg.signIn;
+    var s = hf;
     var query = new URLSearchParams({
       response_type: 'code', client_id: s.clientId, redirect_uri: s.redirectUri, scope: s.scope,
       state: p.state, code_challenge: p.challenge, code_challenge_method: 'S256'
@@ -420,33 +436,48 @@ function mainPage() {
     popupFlow = null;
     if (data.error || !data.code) { note('Sign-in did not finish: ' + (data.error || 'the Hub sent no code') + '.', true); return; }
     note('Finishing sign-in…');
-    exchange(data.code, flow.verifier, cfg.signIn.redirectUri)
+    exchange(data.code, flow.verifier, hf.redirectUri)
       .then(function (got) { return adopt(got.access_token, got.expires_in); })
       .then(function (done) { auth = done.auth; showAccount(); note(done.warning); box.focus(); }, function (e) { note(e.message, true); });
   });
 
-  if (cfg.signIn) {
-    $('sign-in').addEventListener('click', signIn);
+  if (access.mode !== 'open') {
     $('sign-out').addEventListener('click', function () {
       setAuth(null);
-      note('Signed out: this tab no longer holds your token.');
-      $('sign-in').focus();
+      if (words) {
+        note('Forgotten: this tab no longer holds your ' + words.noun + '.');
+        $('token-input').focus();
+      } else {
+        note('Signed out: this tab no longer holds your token.');
+        $('sign-in').focus();
+      }
     });
     $('token-form').addEventListener('submit', function (event) {
       event.preventDefault();
       var input = $('token-input'), token = input.value.trim();
       if (!token) return;
-      note('Checking your token…');
-      adopt(token, 0).then(function (done) {
+      function use(done) {
         input.value = '';
-        $('paste').open = false;
+        if ($('paste')) $('paste').open = false;
         auth = done.auth;
         showAccount();
         note(done.warning);
         box.focus();
-      }, function (e) { note(e.message, true); });
+      }
+      if (words) {
+        // Kept as it is: the first message shows whether the server takes it.
+        var kept = { token: token, name: '', expiresAt: 0 };
+        saveAuth(kept);
+        use({ auth: kept, warning: '' });
+        return;
+      }
+      note('Checking your token…');
+      adopt(token, 0).then(use, function (e) { note(e.message, true); });
     });
     showAccount();
+  }
+  if (hf) {
+    $('sign-in').addEventListener('click', signIn);
     prepare();
   }
 
@@ -549,7 +580,9 @@ function mainPage() {
       case 'TASK_STATE_FAILED': finish(view, 'error', 'The agent could not finish: ' + (said || 'the task failed without saying why.')); return;
       case 'TASK_STATE_REJECTED': finish(view, 'error', 'The agent turned this message down: ' + (said || 'it gave no reason.')); return;
       case 'TASK_STATE_AUTH_REQUIRED':
-        finish(view, 'error', (said || 'The agent needs access your token does not give.') + ' Sign in again, or paste a token with that access, then send again.');
+        finish(view, 'error', words
+          ? (said || 'The agent needs access your ' + words.noun + ' does not give.') + ' Paste ' + words.a + ' with that access, then send again.'
+          : (said || 'The agent needs access your token does not give.') + ' Sign in again, or paste a token with that access, then send again.');
         return;
       case 'TASK_STATE_INPUT_REQUIRED':
         if (said) addPart(view, 'question', said, false);
@@ -636,8 +669,8 @@ function mainPage() {
       credentials: 'omit'
     }).then(function (res) {
       if (!res.ok) {
-        return problem(res, !!token).then(function (why) {
-          if (res.status === 401 && token) { setAuth(null); note('Your token was not accepted. Sign in again, or paste another.', true); }
+        return problem(res, !!token, words).then(function (why) {
+          if (res.status === 401 && token) { setAuth(null); note(words ? 'Your ' + words.noun + ' was not accepted. Paste another.' : 'Your token was not accepted. Sign in again, or paste another.', true); }
           finish(run.view, 'error', why);
         });
       }

@@ -38,7 +38,8 @@ select,input{border:1px solid var(--line);background:var(--bg);border-radius:8px
 details summary{cursor:pointer;display:inline-block;padding:.4rem .2rem}
 details[open]{flex-basis:100%}
 details form{margin:.3rem 0}
-details input{flex:1 1 12rem}
+details input,.paste input{flex:1 1 12rem}
+.paste+p{margin:.3rem 0 0}
 .chat{margin-top:.4rem}
 .bar{margin-bottom:.4rem}
 .bar label{font-weight:600}
