@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { MAY_HOLD_A_SECRET, SECRET_PATTERNS } from '../src/auth/credentials.ts';
 import { redact, registerSecret } from '../src/util/redact.ts';
 
@@ -40,6 +41,27 @@ test('every pattern needs something the quick test looks for', () => {
       if (pattern.test(sample)) assert.ok(MAY_HOLD_A_SECRET.test(sample), `${pattern} matched ${sample} but the quick test would skip it`);
     }
   }
+});
+
+test('property: wherever a pattern matches, the quick test does too', () => {
+  // Text stitched from the patterns' own pieces, in any case and order, with noise between them.
+  const pieces = ['hf', '_', '%5F', '%5f', 'Bearer', 'basic', ' ', '%20', '+', 'eyJ', 'EYJ', 'token', 'access_', 'api', '-', 'key', 'secret', '"', ':', '=', '.', 'Ab9', 'abcdefgh', '12345678', 'AbCdEfGhIjKl', 'eyJAbCdEfGhIjKl.AbCdEfGhIjKl.x', 'hf_AbCdEf9'];
+  const text = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 3 })), { maxLength: 16 }).map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(text, (sample) => {
+      for (const [pattern] of SECRET_PATTERNS) {
+        pattern.lastIndex = 0;
+        if (pattern.test(sample)) return MAY_HOLD_A_SECRET.test(sample);
+      }
+      return true;
+    }),
+    { numRuns: 20_000 },
+  );
+});
+
+test('a log line naming a Hugging Face caller ("hf:<id>") skips the patterns: the quick test looks for tokens, not the prefix', () => {
+  assert.equal(MAY_HOLD_A_SECRET.test('{"message":"request","caller":"hf:64b1c2d3e4f5","status":200}'), false);
+  assert.equal(MAY_HOLD_A_SECRET.test('{"caller":"hf:x","leak":"hf_AbCdEfGh"}'), true);
 });
 
 test('text with nothing secret-shaped is left as it is; a registered secret is replaced whatever its shape', () => {

@@ -59,7 +59,7 @@ export const SECRET_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
  * What every one of SECRET_PATTERNS needs somewhere in the text: most text has none of it, and one
  * test settles that before the patterns run. Keep it in step with the patterns.
  */
-export const MAY_HOLD_A_SECRET = /hf|bearer|basic|eyj|token|api.?key|secret/i;
+export const MAY_HOLD_A_SECRET = /hf(?:_|%5f)|bearer|basic|eyj|token|api.?key|secret/i;
 
 /** Names of tool arguments and headers whose values are secrets: shown as [redacted] in progress messages. */
 export const SECRET_NAME = /token|secret|passw|authori[sz]ation|api[-_]?key|credential|cookie/i;
