@@ -2,7 +2,8 @@
  * `npm run bench`: throughput, latency and CPU per request of our A2A server next to the HTTP floor
  * of this machine (hono-echo) and the SDK's own Express adapter (sdk-express), blocking and streamed;
  * then memory over 100k tasks, what auth costs, what the tool loop costs per turn, a 60 s soak of
- * mixed traffic with auth on, and 1,000 streams open at once. BENCH_ONLY=soak,streams runs only the
+ * mixed traffic with auth on, 1,000 streams open at once, and (where valgrind is installed) the
+ * instructions each server runs per request under callgrind. BENCH_ONLY=soak,streams runs only the
  * phases named. The soak and the open streams check as they measure: a failed check makes the bench
  * exit non-zero once everything is printed. Every server is compiled first and run as plain node,
  * as it ships. Each server under load runs in its own
@@ -25,6 +26,7 @@ import { authCost, printAuthCost } from './auth-cost.ts';
 import { printToolLoop, toolLoop } from './tool-loop.ts';
 import { printSoak, soak } from './soak.ts';
 import { openStreams, printOpenStreams } from './streams.ts';
+import { instructions, instructionsUnavailable, printInstructions } from './instructions.ts';
 
 const WARM_UP_SECONDS = 3;
 const WINDOW_SECONDS = positiveNumber('BENCH_SECONDS', 5);
@@ -42,7 +44,7 @@ const TOOL_TURNS = 300;
 const SOAK_SECONDS = positiveNumber('BENCH_SOAK_SECONDS', 60);
 const OPEN_STREAMS = Math.round(positiveNumber('BENCH_OPEN_STREAMS', 1000));
 const MiB = 1024 * 1024;
-const PHASES = ['throughput', 'streaming', 'memory', 'auth', 'tool-loop', 'soak', 'streams'] as const;
+const PHASES = ['throughput', 'streaming', 'memory', 'auth', 'tool-loop', 'soak', 'streams', 'instructions'] as const;
 type Phase = (typeof PHASES)[number];
 const ONLY = chosenPhases();
 
@@ -118,6 +120,16 @@ async function main(): Promise<void> {
   if (runs('streams')) {
     console.log(`\nOpen streams: this-server with auth off, ${OPEN_STREAMS} SendStreamingMessage streams open at once while the model router holds every answer`);
     problems.push(...printOpenStreams(await openStreams(thisServerBare, { streams: OPEN_STREAMS })));
+  }
+
+  if (runs('instructions')) {
+    // Optional: a machine without valgrind runs every other phase, and a skipped count fails nothing.
+    const unavailable = instructionsUnavailable();
+    if (unavailable) console.log(`\nInstructions: skipped, ${unavailable}`);
+    else {
+      console.log('\nInstructions per blocking SendMessage under valgrind --tool=callgrind: each server alone, warmed up uncounted, then counted over a fixed number of requests, 8 at a time');
+      printInstructions(await instructions(servers));
+    }
   }
 
   if (problems.length > 0) {

@@ -37,6 +37,10 @@ export interface StartOptions {
   heapProbe?: boolean;
   /** Set on top of the cleared environment, e.g. to turn auth on. */
   env?: Record<string, string>;
+  /** A command to run node under, e.g. valgrind with its options; it must exec node in the same process, so the pid stays the server's. */
+  launcher?: string[];
+  /** How long to wait for the server's "url" line; a server under valgrind takes far longer than the default. */
+  startTimeoutMs?: number;
 }
 
 export interface HeapReport {
@@ -62,9 +66,10 @@ process.once('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /** Starts the compiled script and resolves once it logs the URL it listens on. */
-export function startServer(name: string, { script, args = [] }: ServerCommand, { heapProbe = false, env = {} }: StartOptions = {}): Promise<ServerProcess> {
+export function startServer(name: string, { script, args = [] }: ServerCommand, { heapProbe = false, env = {}, launcher = [], startTimeoutMs = START_TIMEOUT_MS }: StartOptions = {}): Promise<ServerProcess> {
   const probe = heapProbe ? ['--expose-gc', '--import', pathToFileURL(compiled('bench/heap-probe.ts')).href] : [];
-  const child = spawn(process.execPath, [...probe, compiled(script), ...args], {
+  const [command, ...argv] = [...launcher, process.execPath, ...probe, compiled(script), ...args];
+  const child = spawn(command!, argv, {
     cwd: ROOT,
     env: { ...serverEnv(), ...env },
     // Its own process group, so a stop also takes down anything the server spawned.
@@ -93,7 +98,7 @@ export function startServer(name: string, { script, args = [] }: ServerCommand, 
       killGroup(child, 'SIGKILL');
       reject(new Error(`${name} did not start: ${why}\n${recentLog()}`));
     };
-    const timer = setTimeout(() => fail(`no "url" log line within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(`no "url" log line within ${startTimeoutMs / 1000} s`), startTimeoutMs);
     child.once('error', (error) => fail(error.message));
     // 'close', not 'exit': by then everything the server wrote is in the tail.
     child.once('close', (code, signal) => fail(`exited with ${signal ?? code}`));
