@@ -37,3 +37,35 @@ test('a client that stops reading is sent one error event and disconnected, and 
   assert.ok(frames.length < 20, `the stream was cut short (${frames.length} frames)`);
   assert.ok(produced < 20, `the events stopped being read once the client was cut off (${produced} read)`);
 });
+
+test('"client gone" fires when the client leaves before the events end, and never for a stream read to its end', async () => {
+  let gone = 0;
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  async function* events(hold: boolean) {
+    yield { n: 0 };
+    yield { n: 1 };
+    if (hold) await held;
+    yield { n: 2 };
+  }
+  const app = new Hono();
+  app.get('/:hold', (c) =>
+    sseResponse(c, events(c.req.param('hold') === 'hold'), {
+      toJson: (event) => event,
+      errorJson: (error) => ({ message: (error as Error).message }),
+      failEarly: () => c.text('unused', 500),
+      onClientGone: () => gone++,
+    }),
+  );
+
+  const whole = await (await app.request('/read')).text();
+  assert.equal(whole.trim().split('\n\n').length, 3);
+  assert.equal(gone, 0, 'a stream that ended by itself: the client did not leave');
+
+  const response = await app.request('/hold');
+  const reader = response.body!.getReader();
+  await reader.read();
+  await reader.cancel();
+  assert.equal(gone, 1, 'the client left while the events were still coming');
+  release();
+});

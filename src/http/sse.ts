@@ -49,11 +49,12 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
   const maxBehind = options.maxBehind ?? 1_000;
   let client: ReadableStreamDefaultController<Uint8Array> | undefined;
   let clientGone = false;
-
+  /** The events ran out (or failed) by themselves: closing the stream then is not the client leaving. */
+  let ended = false;
   const leave = () => {
     if (clientGone) return;
     clientGone = true;
-    options.onClientGone?.();
+    if (!ended) options.onClientGone?.();
     void iterator.return?.();
   };
   const closeClient = () => {
@@ -77,8 +78,11 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
   const pump = async () => {
     const heartbeat = setInterval(() => send(KEEP_ALIVE), options.heartbeatMs ?? 15_000);
     try {
-      for (let next = await iterator.next(); !next.done && !clientGone; next = await iterator.next()) send(frame(options.toJson(next.value)));
+      let next = await iterator.next();
+      for (; !next.done && !clientGone; next = await iterator.next()) send(frame(options.toJson(next.value)));
+      ended = next.done === true;
     } catch (error) {
+      ended = true;
       send(frame(options.errorJson(error), 'error'));
     } finally {
       clearInterval(heartbeat);
@@ -89,7 +93,10 @@ export async function sseResponse<T>(c: Context, events: AsyncIterable<T>, optio
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       client = controller;
-      if (first.done) return closeClient();
+      if (first.done) {
+        ended = true;
+        return closeClient();
+      }
       controller.enqueue(frame(options.toJson(first.value)));
       void pump();
     },
@@ -107,9 +114,12 @@ function frame(json: unknown, event?: string): Uint8Array {
   return encoder.encode(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(json)}\n\n`);
 }
 
+/** Why the signal of watchForClientGone fired: one value made once, because a default abort reason is a DOMException, whose stack trace costs more than the rest of a short stream. */
+const CLIENT_LEFT = new Error('The client left the stream.');
+
 /** Gives the request handler a signal that fires when this stream's client leaves; returns what fires it. */
 export function watchForClientGone(context: ServerCallContext): () => void {
   const gone = new AbortController();
   context.state.set(CLIENT_GONE, gone.signal);
-  return () => gone.abort();
+  return () => gone.abort(CLIENT_LEFT);
 }
