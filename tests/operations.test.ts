@@ -142,8 +142,9 @@ describe('request ids, request log lines and metrics', () => {
   test('each request leaves one log line with requestId, method, route, status, ms and the A2A method', async () => {
     await call('/a2a/jsonrpc', { method: 'POST', headers: { ...V1, Authorization: `Bearer ${ALICE}`, 'X-Request-Id': 'line-rpc-1' }, body: rpcBody('SendMessage', { message: message('log me') }) });
     await call('/a2a/rest/tasks?pageSize=5', { headers: { ...V1, Authorization: `Bearer ${ALICE}`, 'X-Request-Id': 'line-rest-1' } });
+    await call('/a2a/rest/message:send', { method: 'POST', headers: { ...V1, Authorization: `Bearer ${ALICE}`, 'X-Request-Id': 'line-rest-send' }, body: JSON.stringify({ message: message('log me too') }) });
     await call('/a2a/rest/tasks/nope', { headers: { ...V1, Authorization: `Bearer ${ALICE}`, 'X-Request-Id': 'line-rest-2' } });
-    await waitFor(() => ['line-rpc-1', 'line-rest-1', 'line-rest-2'].every((id) => logLines().some((l) => l.requestId === id)), 'the request lines');
+    await waitFor(() => ['line-rpc-1', 'line-rest-1', 'line-rest-2', 'line-rest-send'].every((id) => logLines().some((l) => l.requestId === id)), 'the request lines');
     const byId = (id: string) => {
       const matching = logLines().filter((l) => l.requestId === id && l.message === 'request');
       assert.equal(matching.length, 1, `exactly one request line for ${id}`);
@@ -162,12 +163,17 @@ describe('request ids, request log lines and metrics', () => {
     const missing = byId('line-rest-2');
     assert.equal(missing.a2aMethod, 'get');
     assert.equal(missing.status, 404);
-    // A blocking send waited for its turn: its one line also says how the turn ended.
+    // A blocking send waited for its turn: its one line also says how the turn ended, and names the task.
+    assert.match(String(rpcLine.taskId), /^[0-9a-f-]{36}$/);
     assert.equal(rpcLine.state, 'completed');
     assert.equal(rpcLine.agent, 'echo');
     assert.equal(rpcLine.toolCalls, 0);
     assert.ok(typeof rpcLine.turnMs === 'number' && rpcLine.turnMs >= 0);
     assert.ok(!logLines().some((l) => l.message === 'task turn ended' && l.taskId === rpcLine.taskId), 'no second line for a turn its request reported');
+    const restSend = byId('line-rest-send');
+    assert.equal(restSend.a2aMethod, 'send');
+    assert.match(String(restSend.taskId), /^[0-9a-f-]{36}$/, 'a REST send names its task too');
+    assert.equal(restSend.state, 'completed');
   });
 
   test('a turn that outlives its request (returnImmediately) leaves a line of its own when it ends', async () => {

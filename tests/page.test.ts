@@ -896,6 +896,28 @@ describe('in a real browser', { skip: browserSkip }, () => {
     });
   });
 
+  test('with Hugging Face tokens and API keys: a pasted API key is kept as it is (not sent to the Hub to check) and the chat works with it', { timeout: 60_000 }, async () => {
+    const key = `mixed-${crypto.randomUUID()}`;
+    await withTestServer({ env: { FAST_AGENT_SERVE_OAUTH: 'huggingface', HF_ENDPOINT: hub.url, A2A_API_KEYS: `web:${key}`, A2A_API_KEYS_CREDENTIAL: 'none' } }, async (app) => {
+      const { context, traffic, problems } = await newContext(browser);
+      const page = await context.newPage();
+      await page.goto(`${app.url}/`);
+      await page.getByText('Paste a token').click();
+      await page.getByLabel('Hugging Face token').fill(key);
+      await page.getByRole('button', { name: 'Use token' }).click();
+      await page.getByText('Using your token').waitFor();
+      const answer = await send(page, 'hello with a key on a Hugging Face server');
+      await answer.locator('.body', { hasText: 'hello with a key on a Hugging Face server' }).waitFor();
+      await finished(answer);
+      assert.equal(await answer.getByRole('alert').count(), 0);
+      await traffic.settled();
+      assert.ok(!traffic.requests.some((r) => new URL(r.url).pathname === '/oauth/whoami'), 'the key was not checked as a Hugging Face token');
+      assertTokenStayedHome(traffic, key, app.url);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  });
+
   test('with auth off, the chat works without signing in, and says no sign-in is needed', { timeout: 60_000 }, async () => {
     const { context, traffic, problems } = await newContext(browser, PHONE);
     const page = await context.newPage();

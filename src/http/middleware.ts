@@ -25,7 +25,8 @@ interface NodeBindings {
  * Sets a header on whatever response answers this request. On Node it goes onto Node's own response
  * object, which merges it with the answer's headers when they are written; c.header would put it in
  * a WHATWG Headers object instead, and building, merging and reading that back cost about a tenth of
- * a blocking SendMessage's CPU (bench/README.md). A header the answer sets itself wins.
+ * a blocking SendMessage's CPU (bench/README.md). A header the answer sets itself wins, and one it
+ * appends to replaces this value rather than adding to it: preset only headers no handler extends.
  */
 export function presetHeader(c: Context, name: string, value: string): void {
   const outgoing = (c.env as NodeBindings | undefined)?.outgoing;

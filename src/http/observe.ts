@@ -65,7 +65,7 @@ export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       caller: c.get('caller')?.id || undefined,
-      taskId: c.get('taskId'),
+      taskId: c.get('taskId') ?? turn?.taskId,
       ...(turn && { agent: turn.agent, model: turn.model, state: turn.state, toolCalls: turn.toolCalls, turnMs: turn.ms }),
     });
   };

@@ -97,6 +97,7 @@ export function restEndpoint(requestHandler: A2ARequestHandler, card: AgentCard,
       switch (route.operation) {
         case 'send': {
           const result = await requestHandler.sendMessage(await sendRequest(c, tenant), context);
+          if (!('messageId' in result)) c.set('taskId', result.id);
           reportTurn(c, context);
           return answer(c, 'messageId' in result ? { message: Message.toJSON(result) } : { task: Task.toJSON(result) });
         }

@@ -42,7 +42,7 @@ export function renderLandingPage(input: PageInput): string {
     // What the script offers: the sign-in's public addresses, or the words for a pasted credential.
     access:
       access.mode === 'huggingface'
-        ? { mode: access.mode, signIn: access.signIn }
+        ? { mode: access.mode, signIn: access.signIn, takesOthers: access.others.length > 0 }
         : access.mode === 'credential'
           ? { mode: access.mode, ...wordsFor(access.accepted) }
           : { mode: access.mode },

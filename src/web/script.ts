@@ -464,7 +464,9 @@ function mainPage() {
         note(done.warning);
         box.focus();
       }
-      if (words) {
+      // A key or another provider's token (taken beside Hugging Face tokens when access.takesOthers)
+      // cannot be checked with the Hub: it too is kept as it is.
+      if (words || (hf && access.takesOthers && !/^hf_/.test(token))) {
         // Kept as it is: the first message shows whether the server takes it.
         var kept = { token: token, name: '', expiresAt: 0 };
         saveAuth(kept);
