@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     const unavailable = instructionsUnavailable();
     if (unavailable) console.log(`\nInstructions: skipped, ${unavailable}`);
     else {
-      console.log('\nInstructions per blocking SendMessage under valgrind --tool=callgrind: each server alone, warmed up uncounted, then counted over a fixed number of requests, 8 at a time');
+      console.log('\nInstructions per blocking SendMessage under valgrind --tool=callgrind: each server alone, warmed up uncounted, then counted over a fixed number of requests, 8 at a time; then, in the same process, per streamed SendStreamingMessage for the A2A servers, warmed up and counted the same way');
       printInstructions(await instructions(servers));
     }
   }
