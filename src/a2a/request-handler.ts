@@ -30,8 +30,9 @@ import type { AgentRunner } from '../agents/runner.ts';
 import { denial } from '../auth/access.ts';
 import { Caller } from '../auth/caller.ts';
 import { DownstreamUnavailable, type AccessDenied } from '../auth/errors.ts';
+import { isoNow } from '../util/iso-time.ts';
 import { forV03, isLegacyVersion } from './card.ts';
-import { callerMessage, copyTask, isFinal, StopReason, TaskRun, timestamp, type Subscriber } from './task-run.ts';
+import { callerMessage, copyTask, isFinal, StopReason, TaskRun, type Subscriber } from './task-run.ts';
 import type { TaskRecord, TaskScope, TaskStore } from './task-store.ts';
 
 export interface TaskHandlerLimits {
@@ -387,7 +388,7 @@ export class TaskHandler implements A2ARequestHandler {
         id,
         contextId,
         // A task that an agent will take starts out working: a separate "submitted" step would only cost an event.
-        status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: timestamp() },
+        status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: isoNow() },
         artifacts: [],
         history: [callerMessage(message, { id, contextId })],
         metadata: agent ? { agent: agent.name } : {},

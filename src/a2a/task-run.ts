@@ -15,6 +15,7 @@ import { AgentError } from '../agents/ports.ts';
 import type { TurnSink } from '../agents/runner.ts';
 import type { Caller } from '../auth/caller.ts';
 import { describeError, log } from '../util/log.ts';
+import { isoNow } from '../util/iso-time.ts';
 import { redact } from '../util/redact.ts';
 import type { TaskRecord } from './task-store.ts';
 
@@ -229,7 +230,7 @@ export class TaskRun implements TurnSink {
   #setStatus(state: TaskState, text: string | undefined): void {
     const { task } = this.record;
     const message = text === undefined ? undefined : agentMessage(this.#say(text), task);
-    task.status = { state, message, timestamp: timestamp() };
+    task.status = { state, message, timestamp: isoNow() };
     if (message) this.#remember(message);
     if (this.#subscribers.size > 0) {
       this.#publish({ payload: { $case: 'statusUpdate', value: { taskId: task.id, contextId: task.contextId, status: task.status, metadata: undefined } } });
@@ -350,19 +351,6 @@ export function copyTask(task: Task, historyLength: number | undefined, answer?:
   const history = historyLength === undefined ? [...task.history] : historyLength === 0 ? [] : task.history.slice(-historyLength);
   const artifacts = answer === undefined ? [...task.artifacts] : [responseArtifact(answer)];
   return { id: task.id, contextId: task.contextId, status: task.status, artifacts, history, metadata: task.metadata };
-}
-
-let lastMs = 0;
-let lastIso = '';
-
-/** Now, as an ISO 8601 timestamp; formatting a Date costs more than a short turn's own work, so one per millisecond. */
-export function timestamp(): string {
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
-  }
-  return lastIso;
 }
 
 function responseArtifact(text: string): Artifact {

@@ -10,6 +10,7 @@
  * otherwise cost a write system call per request.
  */
 import { format } from 'node:util';
+import { isoNow } from './iso-time.ts';
 import { redact } from './redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -32,18 +33,9 @@ export function isLevel(value: string): value is Level {
   return value in RANK;
 }
 
-let lastMs = 0;
-let lastIso = '';
-
 function write(level: Exclude<Level, 'silent'>, message: string, fields?: Fields): void {
   if (RANK[level] < threshold) return;
-  // Formatting a Date costs more than the rest of a line: once per millisecond is enough.
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
-  }
-  const head = `{"time":"${lastIso}","level":"${level}","message":${JSON.stringify(message)}`;
+  const head = `{"time":"${isoNow()}","level":"${level}","message":${JSON.stringify(message)}`;
   const rest = fields ? JSON.stringify(fields) : '{}';
   pending.push(redact(rest === '{}' ? `${head}}` : `${head},${rest.slice(1)}`));
   if (!scheduled) {
