@@ -191,11 +191,11 @@ function modelFor(agent: AgentSpec, config: Config, options: ServerOptions): Cha
 /** The model, with each call's duration and outcome counted. */
 function timedModel(model: ChatModel, name: string, metrics: Metrics): ChatModel {
   return {
-    async *stream(request) {
+    async stream(request, sink) {
       const stop = metrics.modelCalls.startTimer({ model: name });
       let outcome = 'error';
       try {
-        yield* model.stream(request);
+        await model.stream(request, sink);
         outcome = 'ok';
       } finally {
         stop({ outcome });

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Conversations } from '../src/agents/conversations.ts';
+import { Conversations, type ConversationAddress } from '../src/agents/conversations.ts';
+import type { ChatMessage } from '../src/agents/ports.ts';
 import { BoundedMap } from '../src/util/bounded-map.ts';
 import { OwnedMap } from '../src/util/owned-map.ts';
 
@@ -77,36 +78,81 @@ test('owned map: pinned entries stay, whatever the limits say', () => {
 });
 
 const at = (owner: string, contextId: string, tenant = '') => ({ owner, tenant, agent: 'agent', contextId });
+const unhurried = { signal: new AbortController().signal };
 
-test('conversations: trimmed to their character limit, oldest messages first', () => {
+/** One turn of the conversation at `address` that records `messages`. */
+async function record(conversations: Conversations, address: ConversationAddress, ...messages: ChatMessage[]): Promise<void> {
+  const turn = await conversations.begin(address, unhurried);
+  turn.record(...messages);
+  turn.release();
+}
+
+/** The history a turn of the conversation at `address` would start from. */
+async function history(conversations: Conversations, address: ConversationAddress): Promise<readonly ChatMessage[]> {
+  const turn = await conversations.begin(address, unhurried);
+  turn.release();
+  return turn.history;
+}
+
+test('conversations: trimmed to their character limit, oldest messages first', async () => {
   const conversations = new Conversations({ maxCharsPerConversation: 100 });
   const address = at('alice', 'ctx');
-  for (let i = 0; i < 5; i++) conversations.record(address, { role: 'user', content: `${i}`.repeat(30) }, { role: 'assistant', content: 'ok' });
-  const history = conversations.history(address);
-  assert.ok(history.reduce((n, m) => n + m.content.length, 0) <= 100);
-  assert.equal(history.at(-2)!.content, '4'.repeat(30), 'the newest turn is kept');
+  for (let i = 0; i < 5; i++) await record(conversations, address, { role: 'user', content: `${i}`.repeat(30) }, { role: 'assistant', content: 'ok' });
+  const kept = await history(conversations, address);
+  assert.ok(kept.reduce((n, m) => n + m.content.length, 0) <= 100);
+  assert.equal(kept.at(-2)!.content, '4'.repeat(30), 'the newest turn is kept');
 });
 
-test('conversations: a caller over its quota loses its own oldest conversation only', () => {
+test('conversations: a caller over its quota loses its own oldest conversation only', async () => {
   const conversations = new Conversations({ maxEntriesPerOwner: 2 });
-  conversations.record(at('bob', 'b'), { role: 'user', content: 'bob here' });
-  for (const ctx of ['a1', 'a2', 'a3']) conversations.record(at('alice', ctx), { role: 'user', content: ctx });
-  assert.equal(conversations.history(at('alice', 'a1')).length, 0);
-  assert.equal(conversations.history(at('alice', 'a3')).length, 1);
-  assert.equal(conversations.history(at('bob', 'b')).length, 1);
+  await record(conversations, at('bob', 'b'), { role: 'user', content: 'bob here' });
+  for (const ctx of ['a1', 'a2', 'a3']) await record(conversations, at('alice', ctx), { role: 'user', content: ctx });
+  assert.equal((await history(conversations, at('alice', 'a1'))).length, 0);
+  assert.equal((await history(conversations, at('alice', 'a3'))).length, 1);
+  assert.equal((await history(conversations, at('bob', 'b'))).length, 1);
 });
 
-test('conversations: one caller filling the shared budget does not empty another caller\'s history', () => {
+test('conversations: one caller filling the shared budget does not empty another caller\'s history', async () => {
   const conversations = new Conversations({ maxWeight: 50_000 });
-  conversations.record(at('bob', 'b'), { role: 'user', content: 'remember me' });
-  for (let i = 0; i < 55; i++) conversations.record(at('mallory', `m${i}`), { role: 'user', content: 'z'.repeat(5_000) });
+  await record(conversations, at('bob', 'b'), { role: 'user', content: 'remember me' });
+  for (let i = 0; i < 55; i++) await record(conversations, at('mallory', `m${i}`), { role: 'user', content: 'z'.repeat(5_000) });
   assert.ok(conversations.weight <= 50_000);
-  assert.equal(conversations.history(at('bob', 'b'))[0]?.content, 'remember me');
+  assert.equal((await history(conversations, at('bob', 'b')))[0]?.content, 'remember me');
 });
 
-test('conversations: the same context under another tenant is another conversation', () => {
+test('conversations: the same context under another tenant is another conversation', async () => {
   const conversations = new Conversations();
-  conversations.record(at('alice', 'ctx', 't1'), { role: 'user', content: 'in t1' });
-  assert.equal(conversations.history(at('alice', 'ctx', 't2')).length, 0);
-  assert.equal(conversations.history(at('alice', 'ctx', 't1')).length, 1);
+  await record(conversations, at('alice', 'ctx', 't1'), { role: 'user', content: 'in t1' });
+  assert.equal((await history(conversations, at('alice', 'ctx', 't2'))).length, 0);
+  assert.equal((await history(conversations, at('alice', 'ctx', 't1'))).length, 1);
+});
+
+test('conversations: turns of one conversation run one at a time, in order, and one that gives up while waiting leaves the others theirs', async () => {
+  const conversations = new Conversations();
+  const address = at('alice', 'ctx');
+  const first = await conversations.begin(address, unhurried);
+  const order: string[] = [];
+  const quitter = new AbortController();
+  const waiting = [
+    conversations.begin(address, unhurried).then((turn) => (order.push('second'), turn)),
+    conversations.begin(address, quitter),
+    conversations.begin(address, unhurried).then((turn) => (order.push('third'), turn)),
+  ];
+  quitter.abort(new Error('gave up'));
+  await assert.rejects(waiting[1]!, /gave up/);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order, [], 'nobody starts while the first turn holds the conversation');
+  first.record({ role: 'user', content: 'one' });
+  first.release();
+  first.release(); // a second release changes nothing
+  const second = await waiting[0]!;
+  assert.deepEqual(second.history.map((m) => m.content), ['one'], 'the next turn starts from what the first recorded');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order, ['second']);
+  second.release();
+  (await waiting[2]!).release();
+  assert.deepEqual(order, ['second', 'third']);
+  const after = await conversations.begin(address, { signal: AbortSignal.abort() });
+  after.release();
+  assert.ok(after, 'a free conversation is taken at once, without reading the signal');
 });

@@ -37,10 +37,21 @@ export interface ConversationAddress {
 const MESSAGE_OVERHEAD = 64;
 const SEP = '\u0000';
 
+/**
+ * A turn's hold on its conversation: the history it starts from, where it records its exchange,
+ * and `release`, which lets the conversation's next turn begin. Release it whatever happens.
+ */
+export interface ConversationTurn {
+  readonly history: readonly ChatMessage[];
+  record(...messages: ChatMessage[]): void;
+  release(): void;
+}
+
 export class Conversations {
   readonly #turns: OwnedMap<readonly ChatMessage[]>;
   readonly #limits: ConversationLimits;
-  readonly #queues = new Map<string, Promise<void>>();
+  /** Conversations a turn holds, each with the turns waiting for it, first come first. */
+  readonly #held = new Map<string, Array<() => void>>();
 
   constructor(limits: Partial<ConversationLimits> = {}) {
     this.#limits = { ...DEFAULT_CONVERSATION_LIMITS, ...limits };
@@ -52,40 +63,39 @@ export class Conversations {
     return this.#turns.weight;
   }
 
-  history(address: ConversationAddress): readonly ChatMessage[] {
-    return this.#turns.get(keyOf(address)) ?? [];
-  }
-
-  record(address: ConversationAddress, ...messages: ChatMessage[]): void {
-    const turns = [...this.history(address), ...messages].slice(-this.#limits.maxMessages);
-    let chars = characters(turns);
-    while (turns.length > messages.length && chars > this.#limits.maxCharsPerConversation) chars -= turns.shift()!.content.length;
-    this.#turns.set(address.owner, keyOf(address), turns);
-  }
-
   /**
-   * Waits until every earlier turn of the conversation has finished, then returns the function that
-   * lets the next one start. Turns that give up while waiting (aborted) still keep the order.
+   * The conversation at `address` for a new turn, once every earlier turn of it has finished. A turn
+   * that gives up while it waits (its signal aborts) leaves the others their order. The signal is
+   * read only when there is something to wait for: making one costs more than a short turn.
    */
-  async acquire(address: ConversationAddress, abortable: { readonly signal: AbortSignal }): Promise<() => void> {
+  async begin(address: ConversationAddress, abortable: { readonly signal: AbortSignal }): Promise<ConversationTurn> {
     const key = keyOf(address);
-    const previous = this.#queues.get(key);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous ? previous.then(() => released) : released;
-    this.#queues.set(key, tail);
-    void tail.then(() => {
-      if (this.#queues.get(key) === tail) this.#queues.delete(key);
-    });
-    if (previous) {
-      try {
-        await waitUnlessAborted(previous, abortable.signal);
-      } catch (error) {
-        release();
-        throw error;
-      }
-    }
-    return release;
+    const waiting = this.#held.get(key);
+    if (waiting) await waitForTurn(waiting, abortable.signal);
+    else this.#held.set(key, []);
+    return this.#turn(address.owner, key);
+  }
+
+  #turn(owner: string, key: string): ConversationTurn {
+    const history = this.#turns.get(key) ?? [];
+    let released = false;
+    return {
+      history,
+      record: (...messages) => {
+        const turns = [...history, ...messages].slice(-this.#limits.maxMessages);
+        let chars = characters(turns);
+        while (turns.length > messages.length && chars > this.#limits.maxCharsPerConversation) chars -= turns.shift()!.content.length;
+        this.#turns.set(owner, key, turns);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        const waiting = this.#held.get(key)!;
+        const next = waiting.shift();
+        if (next) next();
+        else this.#held.delete(key);
+      },
+    };
   }
 }
 
@@ -93,15 +103,21 @@ function keyOf({ owner, tenant, agent, contextId }: ConversationAddress): string
   return `${owner}${SEP}${tenant}${SEP}${agent}${SEP}${contextId}`;
 }
 
-function waitUnlessAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+/** Queues in `waiting` until the turn before hands over (the turn is then this one's), or rejects when `signal` aborts. */
+function waitForTurn(waiting: Array<() => void>, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(() => {
+    const onTurn = () => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    });
+    };
+    const onAbort = () => {
+      const at = waiting.indexOf(onTurn);
+      if (at !== -1) waiting.splice(at, 1);
+      reject(signal.reason);
+    };
+    waiting.push(onTurn);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -9,13 +9,11 @@ const PASSTHROUGH_PIECES = 32;
 
 export const passthroughModel: ChatModel = {
   // It ends within microtasks of starting, so it never looks at the signal (making one has a cost).
-  async *stream({ messages }) {
+  async stream({ messages }, sink) {
     const last = messages.findLast((message) => message.role === 'user')?.content ?? '';
     // Words with their trailing space, so the pieces join back to exactly the input.
     const words = last.match(/\S+\s*|\s+/g) ?? [];
     const perPiece = Math.ceil(words.length / PASSTHROUGH_PIECES);
-    for (let i = 0; i < words.length; i += perPiece) {
-      yield { type: 'text', text: words.slice(i, i + perPiece).join('') };
-    }
+    for (let i = 0; i < words.length; i += perPiece) sink.text(words.slice(i, i + perPiece).join(''));
   },
 };

@@ -15,7 +15,7 @@ import { SECRET_NAME } from '../auth/credentials.ts';
 import { redact } from '../util/redact.ts';
 import type { AgentSet, AgentSpec } from './agent-set.ts';
 import type { Conversations } from './conversations.ts';
-import type { ChatMessage, ChatModel, ToolCall, ToolSessionFactory, ToolSpec } from './ports.ts';
+import type { ChatMessage, ChatModel, ModelRequest, ToolCall, ToolSessionFactory, ToolSpec } from './ports.ts';
 
 export interface Turn {
   agent: AgentSpec;
@@ -69,8 +69,7 @@ export class AgentRunner {
   async run(turn: Turn, sink: TurnSink): Promise<void> {
     const { agent, caller } = turn;
     const conversations = agent.useHistory ? this.#conversations : undefined;
-    const address = { owner: caller.id, tenant: turn.tenant, agent: agent.name, contextId: turn.contextId };
-    const release = await conversations?.acquire(address, turn);
+    const conversation = conversations && (await conversations.begin({ owner: caller.id, tenant: turn.tenant, agent: agent.name, contextId: turn.contextId }, turn));
     const tools = agent.mcpServers.length > 0 ? this.#openTools(agent.mcpServers, caller) : undefined;
     try {
       let offered: ToolSpec[] = [];
@@ -83,7 +82,7 @@ export class AgentRunner {
       const user: ChatMessage = { role: 'user', content: turn.text };
       const messages: ChatMessage[] = [
         ...(agent.instruction ? [{ role: 'system' as const, content: agent.instruction }] : []),
-        ...(conversations?.history(address) ?? []),
+        ...(conversation?.history ?? []),
         user,
       ];
       const model = this.#models.get(agent.name)!;
@@ -94,7 +93,7 @@ export class AgentRunner {
         if (lastRound && offered.length > 0) messages.push({ role: 'user', content: LAST_ROUND });
         let text = '';
         const calls: ToolCall[] = [];
-        const request = {
+        const request: ModelRequest = {
           messages,
           tools: lastRound ? [] : offered,
           temperature: agent.temperature,
@@ -104,19 +103,20 @@ export class AgentRunner {
           },
           credential: caller.credential,
         };
-        for await (const event of model.stream(request)) {
-          if (event.type === 'tool_call') {
-            calls.push(event.call);
-            continue;
-          }
-          // Text from an earlier round (before a tool call) and this one are separate paragraphs.
-          if (!text && answer && !/\s$/.test(answer)) {
-            answer += '\n\n';
-            sink.text('\n\n');
-          }
-          text += event.text;
-          sink.text(event.text);
-        }
+        await model.stream(request, {
+          text(delta) {
+            // Text from an earlier round (before a tool call) and this one are separate paragraphs.
+            if (!text && answer && !/\s$/.test(answer)) {
+              answer += '\n\n';
+              sink.text('\n\n');
+            }
+            text += delta;
+            sink.text(delta);
+          },
+          toolCall(call) {
+            calls.push(call);
+          },
+        });
         answer += text;
         if (calls.length === 0 || lastRound || !tools) break;
 
@@ -132,10 +132,10 @@ export class AgentRunner {
           messages.push({ role: 'tool', toolCallId: call.id, content: result });
         }
       }
-      conversations?.record(address, user, { role: 'assistant', content: answer });
+      conversation?.record(user, { role: 'assistant', content: answer });
     } finally {
       await tools?.close();
-      release?.();
+      conversation?.release();
     }
   }
 }

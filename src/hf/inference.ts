@@ -7,7 +7,7 @@
  * to do (the request handler redacts it where it becomes a task's status message).
  */
 import { InferenceClient, InferenceClientProviderApiError } from '@huggingface/inference';
-import { AgentError, type ChatMessage, type ChatModel, type ModelRequest, type ToolSpec } from '../agents/ports.ts';
+import { AgentError, type ChatMessage, type ChatModel, type ModelRequest, type ModelSink, type ToolSpec } from '../agents/ports.ts';
 
 export interface RouterModelOptions {
   /** Base URL of the OpenAI-compatible router, e.g. https://router.huggingface.co */
@@ -32,7 +32,7 @@ export function routerModel(options: RouterModelOptions): ChatModel {
   const endpointUrl = `${inferenceUrl}/v1`;
 
   return {
-    async *stream(request: ModelRequest) {
+    async stream(request: ModelRequest, sink: ModelSink) {
       if (!request.credential) throw new AgentError('failed', NO_TOKEN_MESSAGE);
       // One client per call: the token lives only as long as this call.
       const client = new InferenceClient(request.credential.reveal(), { endpointUrl });
@@ -60,7 +60,7 @@ export function routerModel(options: RouterModelOptions): ChatModel {
             const text = choice?.delta?.content;
             if (text) {
               started = true;
-              yield { type: 'text', text };
+              sink.text(text);
             }
             for (const piece of choice?.delta?.tool_calls ?? []) {
               started = true;
@@ -73,7 +73,7 @@ export function routerModel(options: RouterModelOptions): ChatModel {
           }
           if (!finished) throw brokeOff(modelId);
           for (const [index, call] of calls.entries()) {
-            if (call) yield { type: 'tool_call', call: { ...call, id: call.id || `call_${index}` } };
+            if (call) sink.toolCall({ ...call, id: call.id || `call_${index}` });
           }
           return;
         } catch (error) {
