@@ -15,7 +15,7 @@ import { SECRET_NAME } from '../auth/credentials.ts';
 import { redact } from '../util/redact.ts';
 import type { AgentSet, AgentSpec } from './agent-set.ts';
 import type { Conversations } from './conversations.ts';
-import type { ChatMessage, ChatModel, ModelRequest, ToolCall, ToolSessionFactory, ToolSpec } from './ports.ts';
+import type { ChatMessage, ChatModel, ModelRequest, ToolCall, ToolSession, ToolSessionFactory, ToolSpec } from './ports.ts';
 
 export interface Turn {
   agent: AgentSpec;
@@ -70,8 +70,10 @@ export class AgentRunner {
     const { agent, caller } = turn;
     const conversations = agent.useHistory ? this.#conversations : undefined;
     const conversation = conversations && (await conversations.begin({ owner: caller.id, tenant: turn.tenant, agent: agent.name, contextId: turn.contextId }, turn));
-    const tools = agent.mcpServers.length > 0 ? this.#openTools(agent.mcpServers, caller) : undefined;
+    let tools: ToolSession | undefined;
     try {
+      // Opened inside the try: whatever happens from here, the conversation is released.
+      tools = agent.mcpServers.length > 0 ? this.#openTools(agent.mcpServers, caller) : undefined;
       let offered: ToolSpec[] = [];
       if (tools) {
         const listed = await tools.listTools(turn.signal);
