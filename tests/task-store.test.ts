@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type Task } from '@a2a-js/sdk';
-import { TaskStore, type TaskRecord } from '../src/a2a/task-store.ts';
+import { newTaskRecord, TaskStore, type TaskRecord } from '../src/a2a/task-store.ts';
 import type { TaskRun } from '../src/a2a/task-run.ts';
 import { withTestServer } from './support/server.ts';
 
@@ -13,7 +13,7 @@ const LIMITS = { maxEntries: 100, maxWeight: 1_000_000, maxAgeMs: 60_000, maxEnt
 
 function record(id: string, { owner = '', tenant = '', timestamp = new Date().toISOString(), state = TaskState.TASK_STATE_COMPLETED, weight = 10 } = {}): TaskRecord {
   const task: Task = { id, contextId: 'ctx', status: { state, message: undefined, timestamp }, artifacts: [], history: [], metadata: {} };
-  return { owner, tenant, task, weight, run: undefined };
+  return newTaskRecord({ owner, tenant }, task, weight);
 }
 
 const scope = (owner = '', tenant = '') => ({ owner, tenant });

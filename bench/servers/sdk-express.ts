@@ -52,8 +52,8 @@ const executor: AgentExecutor = {
         }),
       );
     await runner.run(
-      { agent: agents.default, caller: anonymous, tenant: '', contextId, text, signal: new AbortController().signal },
-      { text: (delta) => void (answer += delta), progress: () => {}, toolCalled: () => {} },
+      { agent: agents.default, caller: anonymous, tenant: '', contextId, text },
+      { signal: new AbortController().signal, text: (delta) => void (answer += delta), progress: () => {}, toolCalled: () => {} },
     );
     chunk(answer, true);
     bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: status(TaskState.TASK_STATE_COMPLETED), metadata: {} }));

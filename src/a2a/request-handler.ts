@@ -33,7 +33,7 @@ import { DownstreamUnavailable, type AccessDenied } from '../auth/errors.ts';
 import { isoNow } from '../util/iso-time.ts';
 import { forV03, isLegacyVersion } from './card.ts';
 import { callerMessage, copyTask, isFinal, StopReason, TaskRun, type Subscriber } from './task-run.ts';
-import type { TaskRecord, TaskScope, TaskStore } from './task-store.ts';
+import { newTaskRecord, type TaskRecord, type TaskScope, type TaskStore } from './task-store.ts';
 
 export interface TaskHandlerLimits {
   /** The longest an answer chunk waits before it is sent to watchers, in ms (default 50). */
@@ -143,8 +143,8 @@ export class TaskHandler implements A2ARequestHandler {
   readonly #runner: AgentRunner;
   readonly #limits: TaskHandlerLimits;
   /** Every turn in flight, for the wall-clock limit and for shutdown. */
-  readonly #running = new Set<TaskRun>();
-  readonly #agentOf = new WeakMap<TaskRun, AgentSpec>();
+  /** Every turn in flight, with its agent: for the wall-clock limit, shutdown, and each turn's report. */
+  readonly #running = new Map<TaskRun, AgentSpec>();
   readonly #runningByCaller = new Map<string, number>();
   readonly #watchingByCaller = new Map<string, number>();
   #watching = 0;
@@ -335,10 +335,10 @@ export class TaskHandler implements A2ARequestHandler {
   async close(reason: StopReason, drainMs: number): Promise<void> {
     const deadline = Date.now() + drainMs;
     while (this.#running.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.all([...this.#running].map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, deadline - Date.now()))]);
+      await Promise.race([Promise.all([...this.#running.keys()].map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, deadline - Date.now()))]);
     }
     clearInterval(this.#sweep);
-    await Promise.all([...this.#running].map((run) => run.stop(reason, this.#limits.stopGraceMs)));
+    await Promise.all([...this.#running.keys()].map((run) => run.stop(reason, this.#limits.stopGraceMs)));
   }
 
   /**
@@ -393,7 +393,7 @@ export class TaskHandler implements A2ARequestHandler {
         history: [callerMessage(message, { id, contextId })],
         metadata: agent ? { agent: agent.name } : {},
       };
-      record = { owner: scope.owner, tenant: scope.tenant, task, weight: TASK_OVERHEAD + weighMessage(message), run: undefined };
+      record = newTaskRecord(scope, task, TASK_OVERHEAD + weighMessage(message));
     }
 
     // The run exists before the record is stored, so the store sees a running (pinned) task.
@@ -405,22 +405,8 @@ export class TaskHandler implements A2ARequestHandler {
       if (!text.trim()) return run.end(TaskState.TASK_STATE_REJECTED, 'The message has no text. Send at least one text part.');
       if (record.task.status?.state !== TaskState.TASK_STATE_WORKING) run.working();
       this.#counted(this.#runningByCaller, caller.id, +1);
-      this.#running.add(run);
-      this.#agentOf.set(run, agent);
-      const turn = (acting: Caller, sink: TaskRun) =>
-        this.#runner.run(
-          {
-            agent,
-            caller: acting,
-            tenant: record.tenant,
-            contextId: record.task.contextId,
-            text,
-            get signal() {
-              return sink.signal;
-            },
-          },
-          sink,
-        );
+      this.#running.set(run, agent);
+      const turn = (acting: Caller, sink: TaskRun) => this.#runner.run({ agent, caller: acting, tenant: record.tenant, contextId: record.task.contextId, text }, sink);
       // A credential obtained per turn (an exchanged Hugging Face token) is had before the loop runs, and only when the agent calls Hugging Face.
       run.start(caller.downstreamReady || !agent.callsHuggingFace ? (sink) => turn(caller, sink) : async (sink) => turn(await downstreamCaller(caller, sink.signal), sink));
     };
@@ -433,16 +419,17 @@ export class TaskHandler implements A2ARequestHandler {
       flushMs: this.#limits.flushMs,
       maxQueuedEvents: this.#limits.maxQueuedEvents,
       onEnd: (run) => {
-        if (this.#running.delete(run)) {
+        const agent = this.#running.get(run);
+        if (agent) {
+          this.#running.delete(run);
           this.#counted(this.#runningByCaller, caller.id, -1);
-          const agent = this.#agentOf.get(run)!;
           const { task } = record;
           const ended = { taskId: task.id, caller: caller.id, agent: agent.name, model: agent.modelName, state: stateName(task.status?.state), toolCalls: run.toolCalls, ms: Date.now() - run.startedAt, reportedByRequest: waiting !== undefined };
           waiting?.state.set(TURN_ENDED, ended);
           this.#onTurnEnd(ended);
         }
         // Weigh the finished task again (its answer is in now) and start its age from its end.
-        if (this.#store.get(record, record.task.id) === record) this.#store.changed(record);
+        this.#store.changed(record);
       },
     });
   }
@@ -482,7 +469,7 @@ export class TaskHandler implements A2ARequestHandler {
 
   #stopOverdue(): void {
     const deadline = Date.now() - this.#limits.maxTurnMs;
-    for (const run of this.#running) {
+    for (const run of this.#running.keys()) {
       if (run.startedAt > deadline || run.aborted) continue;
       // stop, not abort: a turn that ignores its signal still ends, after the grace.
       void run.stop(new StopReason(TaskState.TASK_STATE_FAILED, `The agent took longer than ${Math.round(this.#limits.maxTurnMs / 1000)} s, so its turn was stopped. Ask for something smaller, or try again.`), this.#limits.stopGraceMs);

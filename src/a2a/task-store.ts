@@ -30,6 +30,8 @@ export interface TaskScope {
 }
 
 export interface TaskRecord extends TaskScope {
+  /** Where the store keeps it: owner, tenant and task id, joined once (a key built per lookup is hashed per lookup). */
+  readonly key: string;
   /** The A2A task, changed in place by its turn. */
   readonly task: Task;
   /** Roughly the bytes the task holds (its JSON size), kept up to date by whoever changes it. */
@@ -85,12 +87,12 @@ export class TaskStore {
   }
 
   add(record: TaskRecord): void {
-    this.#records.set(record.owner, keyOf(record, record.task.id), record);
+    this.#records.set(record.owner, record.key, record);
   }
 
-  /** The record has changed (a turn ended, its weight grew): weigh it again and refresh its age. */
+  /** The record has changed (a turn ended, its weight grew): weigh it again and refresh its age, if it is still here. */
   changed(record: TaskRecord): void {
-    this.#records.touch(keyOf(record, record.task.id));
+    this.#records.touch(record.key, record);
   }
 
   /** One scope's tasks, newest status first (ties by id), a page at a time. */
@@ -120,6 +122,11 @@ export class TaskStore {
     const hasMore = start + records.length < matching.length;
     return { records, nextPageToken: hasMore && last ? encodeCursor(timestampOf(last), last.task.id) : '', totalSize: matching.length };
   }
+}
+
+/** A record of `task` for `scope`, not stored yet (see TaskStore.add). */
+export function newTaskRecord(scope: TaskScope, task: Task, weight: number): TaskRecord {
+  return { owner: scope.owner, tenant: scope.tenant, key: keyOf(scope, task.id), task, weight, run: undefined };
 }
 
 /** The same id under another tenant or owner is another task. */

@@ -11,7 +11,7 @@
  * models and tool sessions come in through the ports.
  */
 import type { Caller } from '../auth/caller.ts';
-import { SECRET_NAME } from '../auth/credentials.ts';
+import { SECRET_NAME, type Credential } from '../auth/credentials.ts';
 import { redact } from '../util/redact.ts';
 import type { AgentSet, AgentSpec } from './agent-set.ts';
 import type { Conversations } from './conversations.ts';
@@ -25,16 +25,19 @@ export interface Turn {
   tenant: string;
   contextId: string;
   text: string;
+}
+
+/**
+ * Where a turn reports (answer text as it streams, progress such as a tool starting or ending, each
+ * tool call made), and what tells it to stop.
+ */
+export interface TurnSink {
   /**
    * Aborted when the turn must stop (a cancel, a time limit, a restart). Read it only where it is
    * needed: a run makes its AbortController on first use, which costs more than the rest of a short
    * turn.
    */
   readonly signal: AbortSignal;
-}
-
-/** Where a turn reports: answer text as it streams, progress (a tool starting or ending), and each tool call made. */
-export interface TurnSink {
   text(delta: string): void;
   progress(text: string): void;
   toolCalled(): void;
@@ -69,14 +72,14 @@ export class AgentRunner {
   async run(turn: Turn, sink: TurnSink): Promise<void> {
     const { agent, caller } = turn;
     const conversations = agent.useHistory ? this.#conversations : undefined;
-    const conversation = conversations && (await conversations.begin({ owner: caller.id, tenant: turn.tenant, agent: agent.name, contextId: turn.contextId }, turn));
+    const conversation = conversations && (await conversations.begin({ owner: caller.id, tenant: turn.tenant, agent: agent.name, contextId: turn.contextId }, sink));
     let tools: ToolSession | undefined;
     try {
       // Opened inside the try: whatever happens from here, the conversation is released.
       tools = agent.mcpServers.length > 0 ? this.#openTools(agent.mcpServers, caller) : undefined;
       let offered: ToolSpec[] = [];
       if (tools) {
-        const listed = await tools.listTools(turn.signal);
+        const listed = await tools.listTools(sink.signal);
         offered = listed.tools;
         for (const problem of listed.problems) sink.progress(problem);
       }
@@ -90,21 +93,12 @@ export class AgentRunner {
       const model = this.#models.get(agent.name)!;
       let answer = '';
       for (let round = 0; ; round++) {
-        if (round > 0) turn.signal.throwIfAborted();
+        if (round > 0) sink.signal.throwIfAborted();
         const lastRound = round >= agent.maxIterations;
         if (lastRound && offered.length > 0) messages.push({ role: 'user', content: LAST_ROUND });
         let text = '';
         const calls: ToolCall[] = [];
-        const request: ModelRequest = {
-          messages,
-          tools: lastRound ? [] : offered,
-          temperature: agent.temperature,
-          maxTokens: agent.maxTokens,
-          get signal() {
-            return turn.signal;
-          },
-          credential: caller.credential,
-        };
+        const request = new RoundRequest(messages, lastRound ? [] : offered, agent, caller, sink);
         await model.stream(request, {
           text(delta) {
             // Text from an earlier round (before a tool call) and this one are separate paragraphs.
@@ -128,7 +122,7 @@ export class AgentRunner {
           const label = where ? `${where.server}/${where.tool}` : call.name;
           sink.progress(`Calling ${label}${summarize(call.arguments)}`);
           sink.toolCalled();
-          const outcome = await tools.call(call.name, call.arguments, turn.signal);
+          const outcome = await tools.call(call.name, call.arguments, sink.signal);
           const result = boundForModel(outcome.text, caller);
           sink.progress(outcome.ok ? `${label} returned ${result.length} characters` : `${label} failed: ${clip(result, 300)}`);
           messages.push({ role: 'tool', toolCallId: call.id, content: result });
@@ -139,6 +133,34 @@ export class AgentRunner {
       await tools?.close();
       conversation?.release();
     }
+  }
+}
+
+/**
+ * One round's request to the model. Its signal is the turn's, read only if the model reads it: a
+ * class, because an object literal with a getter is built through a slow path every time.
+ */
+class RoundRequest implements ModelRequest {
+  readonly temperature: number | undefined;
+  readonly maxTokens: number | undefined;
+  readonly credential: Credential | undefined;
+  readonly #sink: TurnSink;
+
+  constructor(
+    readonly messages: ChatMessage[],
+    readonly tools: ToolSpec[],
+    agent: AgentSpec,
+    caller: Caller,
+    sink: TurnSink,
+  ) {
+    this.temperature = agent.temperature;
+    this.maxTokens = agent.maxTokens;
+    this.credential = caller.credential;
+    this.#sink = sink;
+  }
+
+  get signal(): AbortSignal {
+    return this.#sink.signal;
   }
 }
 

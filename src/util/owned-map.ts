@@ -138,10 +138,13 @@ export class OwnedMap<V> {
     this.#enforce(share, entry);
   }
 
-  /** The value of `key` has changed: weigh it again, make it the newest write, and enforce the limits. */
-  touch(key: string): void {
+  /**
+   * The value of `key` has changed: weigh it again, make it the newest write, and enforce the limits.
+   * With `value`, only if `key` still holds that value.
+   */
+  touch(key: string, value?: V): void {
     const entry = this.#entries.get(key);
-    if (!entry) return;
+    if (!entry || (value !== undefined && entry.value !== value)) return;
     // In place: the entry keeps its object and only moves to the newest end of both lists.
     this.#unlink(entry);
     this.#link(entry);
