@@ -52,14 +52,10 @@ function fail(path: string, rule: string): never {
 export function parseJson(text: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): unknown {
   let depth = 0;
   let values = 1;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      i = closingQuote(text, i);
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > limits.maxDepth) fail('the request', `nests objects and arrays more than ${limits.maxDepth} deep`);
     } else if (c === 0x7d || c === 0x5d) {
@@ -70,6 +66,20 @@ export function parseJson(text: string, limits: InputLimits = DEFAULT_INPUT_LIMI
     }
   }
   return JSON.parse(text);
+}
+
+/**
+ * Where the string that opens at `open` closes (text.length when it does not): found with indexOf,
+ * which skips a string's characters far faster than a loop over them, then checked for a backslash
+ * before it (an odd number of them escapes the quote).
+ */
+function closingQuote(text: string, open: number): number {
+  for (let at = text.indexOf('"', open + 1); at !== -1; at = text.indexOf('"', at + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+  return text.length;
 }
 
 /** The params of a send (SendMessage, SendStreamingMessage, message/send, message/stream). */
