@@ -2,7 +2,7 @@
 # (so SIGTERM reaches it), as the `node` user (uid 1000, as Spaces expect).
 
 # Build: compile the TypeScript once, here, so the container starts serving in well under a second.
-FROM node:24-bookworm-slim AS build
+FROM node:20-bookworm-slim AS build
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -10,7 +10,7 @@ COPY tsconfig.json tsconfig.build.json app.ts ./
 COPY src ./src
 RUN npm run build
 
-FROM node:24-bookworm-slim
+FROM node:20-bookworm-slim
 # Listen on every interface inside the container; require each caller's own HF token.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
