@@ -391,7 +391,7 @@ export class TaskHandler implements A2ARequestHandler {
         status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: isoNow() },
         artifacts: [],
         history: [callerMessage(message, { id, contextId })],
-        metadata: agent ? { agent: agent.name } : {},
+        metadata: agent ? agentMetadata(agent) : {},
       };
       record = newTaskRecord(scope, task, TASK_OVERHEAD + weighMessage(message));
     }
@@ -518,6 +518,17 @@ function callerOf(context: ServerCallContext): Caller {
 /** The agent a message names (`metadata.agent`, on the message or the request); not a string is an unknown name. */
 function agentNamed(message: Message, params: SendMessageRequest): unknown {
   return message.metadata?.agent ?? params.metadata?.agent;
+}
+
+/**
+ * A new task's metadata, one frozen object per agent shared by all its tasks (one object fewer per
+ * stored task; see NO_STRINGS in task-run.ts). A continued task gets a new object, never a change.
+ */
+const metadataOf = new Map<string, Record<string, string>>();
+function agentMetadata(agent: AgentSpec): Record<string, string> {
+  let metadata = metadataOf.get(agent.name);
+  if (!metadata) metadataOf.set(agent.name, (metadata = Object.freeze({ agent: agent.name }) as Record<string, string>));
+  return metadata;
 }
 
 /** "Not yours" looks exactly like "not there". */
