@@ -540,8 +540,15 @@ function pushNotSupported(): PushNotificationNotSupportedError {
   return new PushNotificationNotSupportedError('This agent does not send push notifications; follow a task with SendStreamingMessage or SubscribeToTask instead.');
 }
 
+/** Each state's short name (completed, input-required, ...), worked out once rather than at each turn's end. */
+const STATE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(TaskState)
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
+    .map(([name, state]) => [state, name.replace(/^TASK_STATE_/, '').toLowerCase().replace('_', '-')]),
+);
+
 function stateName(state: TaskState | undefined): string {
-  return (TaskState[state ?? 0] ?? 'unknown').replace(/^TASK_STATE_/, '').toLowerCase().replace('_', '-');
+  return STATE_NAMES[state ?? 0] ?? 'unknown';
 }
 
 /** The prompt a message carries: its text parts, and its data parts as JSON. */
