@@ -142,9 +142,13 @@ export class TaskHandler implements A2ARequestHandler {
   readonly #store: TaskStore;
   readonly #runner: AgentRunner;
   readonly #limits: TaskHandlerLimits;
-  /** Every turn in flight, for the wall-clock limit and for shutdown. */
   /** Every turn in flight, with its agent: for the wall-clock limit, shutdown, and each turn's report. */
   readonly #running = new Map<TaskRun, AgentSpec>();
+  /**
+   * A new task's metadata by agent name: one frozen object per agent, shared by all its tasks (one
+   * object fewer per stored task; see NO_STRINGS in task-run.ts). A continued task gets a new object.
+   */
+  readonly #metadataOf: ReadonlyMap<string, Readonly<Record<string, string>>>;
   readonly #runningByCaller = new Map<string, number>();
   readonly #watchingByCaller = new Map<string, number>();
   #watching = 0;
@@ -157,6 +161,7 @@ export class TaskHandler implements A2ARequestHandler {
     this.#onTurnEnd = onTurnEnd;
     this.#store = store;
     this.#runner = runner;
+    this.#metadataOf = new Map(runner.agents.all.map((agent) => [agent.name, Object.freeze({ agent: agent.name })]));
     this.#limits = { ...DEFAULT_HANDLER_LIMITS, ...limits };
     this.#sweep = setInterval(() => this.#stopOverdue(), Math.min(1_000, this.#limits.maxTurnMs)).unref();
   }
@@ -391,7 +396,7 @@ export class TaskHandler implements A2ARequestHandler {
         status: { state: agent ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: isoNow() },
         artifacts: [],
         history: [callerMessage(message, { id, contextId })],
-        metadata: agent ? agentMetadata(agent) : {},
+        metadata: agent ? (this.#metadataOf.get(agent.name) ?? { agent: agent.name }) : {},
       };
       record = newTaskRecord(scope, task, TASK_OVERHEAD + weighMessage(message));
     }
@@ -518,17 +523,6 @@ function callerOf(context: ServerCallContext): Caller {
 /** The agent a message names (`metadata.agent`, on the message or the request); not a string is an unknown name. */
 function agentNamed(message: Message, params: SendMessageRequest): unknown {
   return message.metadata?.agent ?? params.metadata?.agent;
-}
-
-/**
- * A new task's metadata, one frozen object per agent shared by all its tasks (one object fewer per
- * stored task; see NO_STRINGS in task-run.ts). A continued task gets a new object, never a change.
- */
-const metadataOf = new Map<string, Record<string, string>>();
-function agentMetadata(agent: AgentSpec): Record<string, string> {
-  let metadata = metadataOf.get(agent.name);
-  if (!metadata) metadataOf.set(agent.name, (metadata = Object.freeze({ agent: agent.name }) as Record<string, string>));
-  return metadata;
 }
 
 /** "Not yours" looks exactly like "not there". */

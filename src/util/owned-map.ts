@@ -139,12 +139,12 @@ export class OwnedMap<V> {
   }
 
   /**
-   * The value of `key` has changed: weigh it again, make it the newest write, and enforce the limits.
-   * With `value`, only if `key` still holds that value.
+   * `value`, stored under `key`, has changed: weigh it again, make it the newest write, and enforce
+   * the limits. Nothing happens if `key` no longer holds that value.
    */
-  touch(key: string, value?: V): void {
+  touch(key: string, value: V): void {
     const entry = this.#entries.get(key);
-    if (!entry || (value !== undefined && entry.value !== value)) return;
+    if (!entry || entry.value !== value) return;
     // In place: the entry keeps its object and only moves to the newest end of both lists.
     this.#unlink(entry);
     this.#link(entry);
