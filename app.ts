@@ -11,11 +11,13 @@
 import { ConfigError, HelpRequested, loadConfig } from './src/config.ts';
 import { AgentCardError } from './src/agents/agent-set.ts';
 import { startServer } from './src/server.ts';
-import { captureConsole, flushLog, log, setLogLevel } from './src/util/log.ts';
+import { captureConsole, drainLog, log, setLogLevel } from './src/util/log.ts';
 import { redact } from './src/util/redact.ts';
 
 /** How long a restart (a Space rebuilds on every push) lets running work finish before ending it. */
 const SHUTDOWN_DRAIN_MS = 8_000;
+/** How long an exit waits for the log's reader to take the last lines. */
+const LOG_DRAIN_MS = 1_000;
 
 try {
   const config = loadConfig(process.argv.slice(2), process.env);
@@ -32,7 +34,7 @@ try {
       () => exit(0),
       (error: unknown) => {
         log.error('shutdown failed', { error: String(error) });
-        exit(1);
+        void exit(1);
       },
     );
   };
@@ -46,13 +48,13 @@ try {
   if (error instanceof ConfigError || error instanceof AgentCardError || isListenError(error)) {
     // Card values can come from secrets (${VAR}); whatever looks like a credential is not echoed.
     process.stderr.write(`Cannot start: ${redact(describeStartError(error))}\n`);
-    exit(2);
+    await exit(2);
   }
   throw error;
 }
 
-function exit(code: number): never {
-  flushLog();
+async function exit(code: number): Promise<never> {
+  await drainLog(LOG_DRAIN_MS);
   process.exit(code);
 }
 

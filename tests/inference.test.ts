@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
-import { flushLog, setLogLevel } from '../src/util/log.ts';
+import { flushLog, redirectLog, setLogLevel } from '../src/util/log.ts';
 import { startTestServer, withTestServer } from './support/server.ts';
 import { card } from './support/agents.ts';
 import { echoScript, startFakeRouter, type FakeRouter, type Script } from './support/fake-router.ts';
@@ -390,6 +390,7 @@ describe('the token never shows', () => {
       assert.ok(!serialized.includes(TOKEN.slice(3)), `task ${task.id} contains the token without its prefix: ${serialized}`);
     }
     const output = written.join('');
+    assert.match(output, /"message":"request"/, 'the log lines were seen');
     assert.ok(!output.includes(TOKEN) && !output.includes(TOKEN.slice(3)), `the server wrote the token: ${output}`);
   });
 });
@@ -416,8 +417,9 @@ async function assertStillServes(client: Client): Promise<void> {
   assert.equal(artifactText(task), 'You said: still there?');
 }
 
-/** Sees everything written to stdout and stderr (and still writes it) until the returned function is called. */
+/** Sees every log line (instead of stderr) and everything else written to stdout and stderr (still writing it) until the returned function is called. */
 function captureOutput(sink: (text: string) => void): () => void {
+  const restoreLog = redirectLog(sink);
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write);
   for (const [i, stream] of streams.entries()) {
@@ -426,7 +428,10 @@ function captureOutput(sink: (text: string) => void): () => void {
       return (originals[i] as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof stream.write;
   }
-  return () => streams.forEach((stream, i) => (stream.write = originals[i]!));
+  return () => {
+    restoreLog();
+    streams.forEach((stream, i) => (stream.write = originals[i]!));
+  };
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

@@ -248,6 +248,48 @@ describe('request ids, request log lines and metrics', () => {
   });
 });
 
+describe('a log reader that falls behind', () => {
+  test('while nobody reads the log the server keeps answering and holds at most its backlog: later lines are dropped whole, and their count is logged once the reader is back', { timeout: 60_000 }, async () => {
+    const server = await startLoggedProcess({}, ['--agent-cards', CARDS]);
+    try {
+      // Stop reading stderr: once the pipe and this side's buffer are full, every line has to wait in the server.
+      server.child.stderr!.pause();
+      // Each 404 logs its path: 400 of them are over 3 MiB of log lines, well past the 1 MiB backlog.
+      const longPath = `/nothing-here/${'x'.repeat(8_000)}`;
+      const statuses: number[] = [];
+      for (let batch = 0; batch < 40; batch++) {
+        const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(`${server.url}${longPath}`, { signal: AbortSignal.timeout(10_000) })));
+        for (const answer of answers) {
+          statuses.push(answer.status);
+          await answer.arrayBuffer();
+        }
+      }
+      assert.deepEqual(new Set(statuses), new Set([404]), 'every request was answered');
+      const started = performance.now();
+      const health = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      assert.equal(health.status, 200);
+      assert.ok(performance.now() - started < 2_000, `/healthz took ${Math.round(performance.now() - started)} ms with the log unread`);
+      const sent = await fetch(`${server.url}/a2a/jsonrpc`, { method: 'POST', headers: V1, body: rpcBody('SendMessage', { message: message('still here') }), signal: AbortSignal.timeout(5_000) });
+      assert.equal((await sent.json()).result.task.status.state, 'TASK_STATE_COMPLETED');
+
+      server.child.stderr!.resume();
+      await waitFor(() => server.stderr().includes('log lines dropped'), 'the line that counts the dropped lines', 15_000);
+      // The reader is back: new lines arrive again, after the count.
+      const marker = `/after-the-backlog-${crypto.randomUUID()}`;
+      await (await fetch(`${server.url}${marker}`)).arrayBuffer();
+      await waitFor(() => server.stderr().includes(marker), 'a line written after the reader caught up', 15_000);
+    } finally {
+      await server.stop('SIGTERM');
+    }
+    const lines = parseLines(server.stderrLines());
+    const dropped = lines.find((line) => line.message === 'log lines dropped: the log reader fell behind');
+    assert.ok(dropped && typeof dropped.dropped === 'number' && dropped.dropped > 0, `the count of dropped lines: ${JSON.stringify(dropped)}`);
+    const written = lines.filter((line) => line.message === 'request' && line.status === 404).length;
+    assert.ok(written + (dropped.dropped as number) >= 400, `every 404 line was either written or counted as dropped (${written} written, ${String(dropped.dropped)} dropped)`);
+    assert.ok(written < 400, 'some lines were dropped, not all held in memory');
+  });
+});
+
 describe('LOG_LEVEL, --help, a port in use, and /metrics without METRICS_TOKEN', () => {
   test('LOG_LEVEL=warn: no request or info lines, but warnings still come; /metrics does not exist without METRICS_TOKEN', { timeout: 30_000 }, async () => {
     // On a Space, without inbound auth but with HF_TOKEN set, the server warns at start-up.

@@ -7,10 +7,12 @@
  * newline or a quote cannot forge a line of its own.
  *
  * Lines are written once per turn of the event loop, batched: a request log line each would
- * otherwise cost a write system call per request.
+ * otherwise cost a write system call per request. They go to stderr without ever making the event
+ * loop wait for its reader (log-writer.ts).
  */
 import { format } from 'node:util';
 import { isoNow } from './iso-time.ts';
+import { LogWriter } from './log-writer.ts';
 import { redact } from './redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -24,6 +26,14 @@ let threshold = RANK.info;
 let pending: string[] = [];
 let scheduled = false;
 
+/** How far the log's reader may fall behind before lines are dropped (and counted). */
+const MAX_LOG_BACKLOG_BYTES = 1024 * 1024;
+const stderr = new LogWriter({
+  maxWaitingBytes: MAX_LOG_BACKLOG_BYTES,
+  droppedLine: (count) => line('warn', 'log lines dropped: the log reader fell behind', `{"dropped":${count},"backlogBytes":${MAX_LOG_BACKLOG_BYTES}}`),
+});
+let destination: ((text: string, lines: number) => void) | undefined;
+
 /** Lines below `level` are dropped. */
 export function setLogLevel(level: Level): void {
   threshold = RANK[level];
@@ -35,22 +45,66 @@ export function isLevel(value: string): value is Level {
 
 function write(level: Exclude<Level, 'silent'>, message: string, fields?: Fields): void {
   if (RANK[level] < threshold) return;
-  const head = `{"time":"${isoNow()}","level":"${level}","message":${JSON.stringify(message)}`;
-  const rest = fields ? JSON.stringify(fields) : '{}';
-  pending.push(redact(rest === '{}' ? `${head}}` : `${head},${rest.slice(1)}`));
+  pending.push(line(level, message, fields ? JSON.stringify(fields) : '{}'));
   if (!scheduled) {
     scheduled = true;
-    setImmediate(flushLog);
+    setImmediate(writePending);
   }
 }
 
-/** Writes what is waiting now (also on exit, so the last lines are not lost). */
-export function flushLog(): void {
+/** One redacted line: time, level and message first, then the fields (`fieldsJson`, a JSON object). */
+function line(level: Exclude<Level, 'silent'>, message: string, fieldsJson: string): string {
+  const head = `{"time":"${isoNow()}","level":"${level}","message":${JSON.stringify(message)}`;
+  return redact(fieldsJson === '{}' ? `${head}}` : `${head},${fieldsJson.slice(1)}`);
+}
+
+/** The lines of this turn of the event loop, as one text. */
+function takePending(): { text: string; lines: number } | undefined {
   scheduled = false;
-  if (pending.length === 0) return;
-  const lines = `${pending.join('\n')}\n`;
+  if (pending.length === 0) return undefined;
+  const batch = { text: `${pending.join('\n')}\n`, lines: pending.length };
   pending = [];
-  process.stderr.write(lines);
+  return batch;
+}
+
+function writePending(): void {
+  const batch = takePending();
+  if (!batch) return;
+  if (destination) destination(batch.text, batch.lines);
+  else stderr.write(batch.text, batch.lines);
+}
+
+/**
+ * Lets every line logged so far reach stderr, waiting up to `timeoutMs` for a reader that is behind:
+ * before a planned exit, so the last lines are not lost.
+ */
+export async function drainLog(timeoutMs: number): Promise<void> {
+  writePending();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([stderr.idle(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
+
+/** Writes everything waiting now, blocking (unless the reader is behind): at exit, so the last lines are not lost. */
+export function flushLog(): void {
+  const batch = takePending();
+  if (destination) {
+    if (batch) destination(batch.text, batch.lines);
+  } else {
+    stderr.flushSync(batch?.text);
+  }
+}
+
+/**
+ * Sends log lines to `to` instead of stderr (a test reads them this way, in its own process);
+ * returns what restores stderr.
+ */
+export function redirectLog(to: (text: string) => void): () => void {
+  destination = to;
+  return () => {
+    flushLog();
+    destination = undefined;
+  };
 }
 
 /** A short description of an error for a log line: its class and message, never its stack or request. */
