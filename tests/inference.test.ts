@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
-import { flushLog, redirectLog, setLogLevel } from '../src/util/log.ts';
+import { flushLog, setLogLevel } from '../src/util/log.ts';
 import { startTestServer, withTestServer } from './support/server.ts';
 import { card } from './support/agents.ts';
 import { echoScript, startFakeRouter, type FakeRouter, type Script } from './support/fake-router.ts';
@@ -417,9 +417,8 @@ async function assertStillServes(client: Client): Promise<void> {
   assert.equal(artifactText(task), 'You said: still there?');
 }
 
-/** Sees every log line (instead of stderr) and everything else written to stdout and stderr (still writing it) until the returned function is called. */
+/** Sees everything written to stdout and stderr (and still writes it) until the returned function is called. */
 function captureOutput(sink: (text: string) => void): () => void {
-  const restoreLog = redirectLog(sink);
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write);
   for (const [i, stream] of streams.entries()) {
@@ -428,10 +427,7 @@ function captureOutput(sink: (text: string) => void): () => void {
       return (originals[i] as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof stream.write;
   }
-  return () => {
-    restoreLog();
-    streams.forEach((stream, i) => (stream.write = originals[i]!));
-  };
+  return () => streams.forEach((stream, i) => (stream.write = originals[i]!));
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

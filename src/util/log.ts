@@ -7,12 +7,16 @@
  * newline or a quote cannot forge a line of its own.
  *
  * Lines are written once per turn of the event loop, batched: a request log line each would
- * otherwise cost a write system call per request. They go to stderr without ever making the event
- * loop wait for its reader (log-writer.ts).
+ * otherwise cost a write system call per request.
+ *
+ * The backlog is bounded. On Linux, Node queues in memory whatever a pipe or socket on stderr cannot
+ * take yet (measured here: 100 MB for 100,000 unread lines), so a log reader that falls behind (a
+ * container's log driver) would grow the heap by every request's line. Past MAX_BACKLOG_CHARS
+ * waiting, a turn's lines are dropped whole and counted, and the count is logged once the backlog
+ * is back under the bound. (A file or a terminal on stderr is written synchronously: no backlog.)
  */
 import { format } from 'node:util';
 import { isoNow } from './iso-time.ts';
-import { LogWriter } from './log-writer.ts';
 import { redact } from './redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -26,13 +30,10 @@ let threshold = RANK.info;
 let pending: string[] = [];
 let scheduled = false;
 
-/** How far the log's reader may fall behind before lines are dropped (and counted). */
-const MAX_LOG_BACKLOG_BYTES = 1024 * 1024;
-const stderr = new LogWriter({
-  maxWaitingBytes: MAX_LOG_BACKLOG_BYTES,
-  droppedLine: (count) => line('warn', 'log lines dropped: the log reader fell behind', `{"dropped":${count},"backlogBytes":${MAX_LOG_BACKLOG_BYTES}}`),
-});
-let destination: ((text: string, lines: number) => void) | undefined;
+/** Characters of lines that may wait for stderr's reader (1 Mi: 1 MiB of ASCII) before newer lines are dropped. */
+const MAX_BACKLOG_CHARS = 1024 * 1024;
+/** Lines dropped since the last count was logged. */
+let dropped = 0;
 
 /** Lines below `level` are dropped. */
 export function setLogLevel(level: Level): void {
@@ -70,41 +71,41 @@ function takePending(): { text: string; lines: number } | undefined {
 function writePending(): void {
   const batch = takePending();
   if (!batch) return;
-  if (destination) destination(batch.text, batch.lines);
-  else stderr.write(batch.text, batch.lines);
+  const stderr = process.stderr;
+  if (stderr.writableLength > MAX_BACKLOG_CHARS) {
+    // The count goes out with the next lines written, or once the reader has taken the backlog.
+    if (dropped === 0) stderr.once('drain', () => stderr.write(droppedCount()));
+    dropped += batch.lines;
+    return;
+  }
+  // Before this turn's lines: those it counts were logged earlier.
+  stderr.write(droppedCount() + batch.text);
+}
+
+/** The line that reports the lines dropped since the last one ('' when none were, or when warnings are not logged). */
+function droppedCount(): string {
+  if (dropped === 0) return '';
+  const count = dropped;
+  dropped = 0;
+  return RANK.warn >= threshold ? `${line('warn', 'log lines dropped: the log reader fell behind', `{"dropped":${count}}`)}\n` : '';
+}
+
+/** Writes what is waiting now: at exit, so the last lines are not lost. */
+export function flushLog(): void {
+  writePending();
 }
 
 /**
- * Lets every line logged so far reach stderr, waiting up to `timeoutMs` for a reader that is behind:
- * before a planned exit, so the last lines are not lost.
+ * Writes what is waiting and lets stderr's reader take the backlog, waiting up to `timeoutMs` for a
+ * reader that is behind: before a planned exit, since what is still queued then is lost.
  */
 export async function drainLog(timeoutMs: number): Promise<void> {
   writePending();
+  if (process.stderr.writableLength === 0) return;
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([stderr.idle(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  // An empty write's callback runs once everything queued before it has been written.
+  await Promise.race([new Promise((resolve) => process.stderr.write('', resolve)), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   clearTimeout(timer);
-}
-
-/** Writes everything waiting now, blocking (unless the reader is behind): at exit, so the last lines are not lost. */
-export function flushLog(): void {
-  const batch = takePending();
-  if (destination) {
-    if (batch) destination(batch.text, batch.lines);
-  } else {
-    stderr.flushSync(batch?.text);
-  }
-}
-
-/**
- * Sends log lines to `to` instead of stderr (a test reads them this way, in its own process);
- * returns what restores stderr.
- */
-export function redirectLog(to: (text: string) => void): () => void {
-  destination = to;
-  return () => {
-    flushLog();
-    destination = undefined;
-  };
 }
 
 /** A short description of an error for a log line: its class and message, never its stack or request. */
