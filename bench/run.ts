@@ -32,6 +32,11 @@ const WARM_UP_SECONDS = 3;
 const WINDOW_SECONDS = positiveNumber('BENCH_SECONDS', 5);
 /** Measured windows per server; the order rotates each round, so drift on the machine hits every server alike. */
 const ROUNDS = 3;
+/**
+ * The blocking-send targets are judged on more rounds (each server twice in each place): within one
+ * run of three, the floor ratio went from 0.42 in one round to 0.25 in the next.
+ */
+const THROUGHPUT_ROUNDS = 6;
 const TASK_STAGES = [10_000, 50_000, 100_000];
 /** The issue's targets for blocking SendMessage: this server's CPU per request at most 1/3 of the reference's... */
 const TARGET_CPU_LESS_THAN_SDK = 3;
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
   if (ONLY) console.log(`BENCH_ONLY: running ${[...ONLY].join(', ')} only\n`);
 
   if (runs('throughput')) {
-    console.log(`Throughput, blocking SendMessage: ${CONNECTIONS} connections; each server ${WARM_UP_SECONDS} s warm-up, then ${ROUNDS} interleaved rounds of ${WINDOW_SECONDS} s per server`);
+    console.log(`Throughput, blocking SendMessage: ${CONNECTIONS} connections; each server ${WARM_UP_SECONDS} s warm-up, then ${THROUGHPUT_ROUNDS} interleaved rounds of ${WINDOW_SECONDS} s per server`);
     printThroughput(await throughput(servers));
   }
 
@@ -161,8 +166,8 @@ async function throughput(specs: ServerSpec[]): Promise<Map<string, Window[]>> {
     }
     console.log('done');
     const windows = new Map(specs.map((spec) => [spec.name, [] as Window[]]));
-    for (let round = 0; round < ROUNDS; round++) {
-      process.stdout.write(`round ${round + 1}/${ROUNDS}:`);
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      process.stdout.write(`round ${round + 1}/${THROUGHPUT_ROUNDS}:`);
       for (const { spec, server, target } of rotate(running, round)) {
         const window = await measureWindow(server, target, WINDOW_SECONDS);
         windows.get(spec.name)!.push(window);
