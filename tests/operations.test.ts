@@ -176,6 +176,29 @@ describe('request ids, request log lines and metrics', () => {
     assert.equal(restSend.state, 'completed');
   });
 
+  test('caller-chosen strings in a log line are cut to 1,000 characters, redacted before the cut; an unknown method is quoted back cut too', async () => {
+    const auth = { ...V1, Authorization: `Bearer ${ALICE}` };
+    // A token-shaped value across the cut: cut first, its start would be too short to be recognised.
+    const secret = `hf_${'Q'.repeat(34)}`;
+    const method = `${'m'.repeat(995)}${secret}${'m'.repeat(200_000)}`;
+    const unknown = await call('/a2a/jsonrpc', { method: 'POST', headers: { ...auth, 'X-Request-Id': 'long-method' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: {} }) });
+    const answer = JSON.parse(unknown.text);
+    assert.equal(answer.error.code, -32601);
+    assert.ok(answer.error.message.length < 1_000, `the error quotes ${answer.error.message.length} characters back`);
+    await call('/a2a/jsonrpc', { method: 'POST', headers: { ...auth, 'X-Request-Id': 'long-task-id' }, body: rpcBody('GetTask', { id: 'i'.repeat(200_000) }) });
+    await call(`/${'p'.repeat(12_000)}`, { headers: { 'X-Request-Id': 'long-path' } });
+    const ids = ['long-method', 'long-task-id', 'long-path'];
+    await waitFor(() => ids.every((id) => logLines().some((l) => l.requestId === id)), 'the three request lines');
+    const lines = server.stderrLines().filter((line) => ids.some((id) => line.includes(`"requestId":"${id}"`)));
+    assert.ok(lines.length >= 3, 'the request lines, and the authentication lines of the two that carried a token');
+    for (const line of lines) assert.ok(line.length < 3_000, `a log line of ${line.length} characters: ${line.slice(0, 200)}`);
+    const parsed = parseLines(lines).filter((l) => l.message === 'request');
+    assert.match(String(parsed.find((l) => l.requestId === 'long-method')!.a2aMethod), /^m{995}\[red… \(201032 characters\)$/);
+    assert.match(String(parsed.find((l) => l.requestId === 'long-task-id')!.taskId), /^i{999}… \(200000 characters\)$/);
+    assert.match(String(parsed.find((l) => l.requestId === 'long-path')!.path), /^\/p{998}… \(12001 characters\)$/);
+    assert.ok(!server.stderr().includes('hf_Q'), 'no part of the token reached the log');
+  });
+
   test('a turn that outlives its request (returnImmediately) leaves a line of its own when it ends', async () => {
     const { text } = await call('/a2a/jsonrpc', {
       method: 'POST',
@@ -249,11 +272,12 @@ describe('request ids, request log lines and metrics', () => {
 });
 
 describe('a log reader that falls behind', () => {
-  /** 400 requests whose 404 line each carries an 8,000-character path: over 3 MiB of log lines. */
+  const FLOOD = 2_000;
+  /** FLOOD requests whose 404 line each carries a path of nearly 1,000 characters: over 2 MiB of log lines. */
   async function flood(server: LoggedProcess): Promise<void> {
-    const longPath = `/nothing-here/${'x'.repeat(8_000)}`;
-    for (let batch = 0; batch < 40; batch++) {
-      const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(`${server.url}${longPath}`, { signal: AbortSignal.timeout(10_000) })));
+    const longPath = `/nothing-here/${'x'.repeat(980)}`;
+    for (let batch = 0; batch < FLOOD / 20; batch++) {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${server.url}${longPath}`, { signal: AbortSignal.timeout(10_000) })));
       for (const answer of answers) {
         assert.equal(answer.status, 404);
         await answer.arrayBuffer();
@@ -288,9 +312,9 @@ describe('a log reader that falls behind', () => {
     assert.ok(counts.length > 0 && counts.every((count) => typeof count === 'number' && count > 0), `the counts of dropped lines: ${JSON.stringify(counts)}`);
     const dropped = (counts as number[]).reduce((sum, count) => sum + count, 0);
     const written = lines.filter((line) => line.message === 'request' && String(line.path).startsWith('/nothing-here/')).length;
-    assert.ok(written < 400, `some lines were dropped rather than held (${written} of 400 written)`);
+    assert.ok(written < FLOOD, `some lines were dropped rather than held (${written} of ${FLOOD} written)`);
     // Besides the flood, the /healthz and SendMessage lines were logged while the reader was away: they may be among the dropped.
-    assert.ok(written + dropped >= 400 && written + dropped <= 402, `every flood line was either written or counted as dropped, once (${written} written, ${dropped} dropped)`);
+    assert.ok(written + dropped >= FLOOD && written + dropped <= FLOOD + 2, `every flood line was either written or counted as dropped, once (${written} written, ${dropped} dropped)`);
   });
 
   test('a restart while nobody reads the log still exits promptly', { timeout: 60_000 }, async () => {

@@ -12,6 +12,7 @@
  */
 import type { Caller } from '../auth/caller.ts';
 import { SECRET_NAME, type Credential } from '../auth/credentials.ts';
+import { clip } from '../util/clip.ts';
 import { redact } from '../util/redact.ts';
 import type { AgentSet, AgentSpec } from './agent-set.ts';
 import type { Conversations } from './conversations.ts';
@@ -189,6 +190,3 @@ function summarize(argumentsJson: string): string {
   return shown.length ? ` (${clip(shown.join(', '), 240)})` : '';
 }
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -24,7 +24,11 @@ import { CheckUnavailable, CredentialRefused, DownstreamUnavailable } from './er
 import type { HfTokenExchange } from './hf-exchange.ts';
 import type { AuthAttempt, Challenge, PresentedCredential, Scheme } from './scheme.ts';
 import { ACCESS_TOKEN_TYPE, TokenExchangeError, type TokenExchangeClient } from './token-exchange.ts';
+import { clip } from '../util/clip.ts';
 import { describeError, log } from '../util/log.ts';
+
+/** The most of a token's claim that an error message quotes: the token is the caller's to fill. */
+const CLAIM_SHOWN = 120;
 
 /** Asymmetric JWS algorithms only: a symmetric one would let anyone holding the public key sign. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -199,10 +203,10 @@ export class OidcScheme implements Scheme {
     }
     if (alg === 'none') throw new CredentialRefused('invalid_token', 'This access token is not signed (alg "none"); this server takes only signed tokens');
     if (typeof alg !== 'string' || !this.#algorithms.includes(alg)) {
-      throw new CredentialRefused('invalid_token', `This access token is signed with ${JSON.stringify(clip(String(alg)))}, which this server does not accept (it accepts ${this.#algorithms.join(', ')})`);
+      throw new CredentialRefused('invalid_token', `This access token is signed with ${JSON.stringify(clip(String(alg), CLAIM_SHOWN))}, which this server does not accept (it accepts ${this.#algorithms.join(', ')})`);
     }
     if (iss !== this.#issuer) {
-      throw new CredentialRefused('invalid_token', `This access token was issued by ${JSON.stringify(clip(String(iss)))}, not by this server's issuer ${this.#issuer}`);
+      throw new CredentialRefused('invalid_token', `This access token was issued by ${JSON.stringify(clip(String(iss), CLAIM_SHOWN))}, not by this server's issuer ${this.#issuer}`);
     }
   }
 
@@ -215,10 +219,10 @@ export class OidcScheme implements Scheme {
         return new CredentialRefused('invalid_token', `This access token expired${when(payload?.exp)}; get a new one from ${this.#issuer}`);
       case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
         if (claim === 'nbf') return new CredentialRefused('invalid_token', `This access token is not valid yet${when(payload?.nbf, 'until')}; check the clocks, or wait`);
-        if (claim === 'aud') return new CredentialRefused('invalid_token', `This access token is for another audience (${clip(JSON.stringify(payload?.aud ?? null))}), not for this server (${this.#audience})`);
+        if (claim === 'aud') return new CredentialRefused('invalid_token', `This access token is for another audience (${clip(JSON.stringify(payload?.aud ?? null), CLAIM_SHOWN)}), not for this server (${this.#audience})`);
         if (claim === 'exp') return new CredentialRefused('invalid_token', 'This access token has no expiry (exp); this server takes only tokens that expire');
         if (claim === 'iss') return new CredentialRefused('invalid_token', `This access token was not issued by ${this.#issuer}`);
-        return new CredentialRefused('invalid_token', `This access token's "${clip(String(claim))}" claim is not valid`);
+        return new CredentialRefused('invalid_token', `This access token's "${clip(String(claim), CLAIM_SHOWN)}" claim is not valid`);
       case 'ERR_JOSE_ALG_NOT_ALLOWED':
         return new CredentialRefused('invalid_token', `This access token is signed with an algorithm this server does not accept (it accepts ${this.#algorithms.join(', ')})`);
       case 'ERR_JWKS_NO_MATCHING_KEY':
@@ -327,6 +331,3 @@ function when(seconds: unknown, word = 'at'): string {
   return typeof seconds === 'number' && Number.isFinite(seconds) ? ` (${word} ${new Date(seconds * 1000).toISOString()})` : '';
 }
 
-function clip(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}

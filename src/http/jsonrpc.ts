@@ -14,11 +14,14 @@ import { JsonRpcTransportHandler, ServerCallContext, validateVersion, type A2ARe
 import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, checkTenant, parseJson } from '../a2a/validate.ts';
+import { clip } from '../util/clip.ts';
 import { isJsonContentType } from './middleware.ts';
 import { rpcAnswer, rpcError, rpcErrorEnvelope, rpcErrorResponse, rpcFailure, type RpcError, type RpcId } from './errors.ts';
 import { reportTurn, type ObservedEnv } from './observe.ts';
 import { sseError, sseResponse, watchForClientGone } from './sse.ts';
 
+/** The most of an unknown method's name that its error quotes back. */
+const METHOD_SHOWN = 100;
 const V1_METHODS = 'SendMessage, SendStreamingMessage, GetTask, ListTasks, CancelTask, SubscribeToTask';
 const V03_METHODS = 'message/send, message/stream, tasks/get, tasks/cancel, tasks/resubscribe';
 
@@ -84,7 +87,7 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
     if (!legacy && !isV1JsonRpcMethod(method)) {
       return rpcErrorResponse(c, id, {
         code: A2A_ERROR_CODE.METHOD_NOT_FOUND,
-        message: `Method not found: ${JSON.stringify(method)}. A2A 1.0 methods: ${V1_METHODS}. A2A 0.3 methods: ${V03_METHODS}.`,
+        message: `Method not found: ${JSON.stringify(clip(method, METHOD_SHOWN))}. A2A 1.0 methods: ${V1_METHODS}. A2A 0.3 methods: ${V03_METHODS}.`,
       });
     }
 

@@ -16,6 +16,7 @@
  * is back under the bound. (A file or a terminal on stderr is written synchronously: no backlog.)
  */
 import { format } from 'node:util';
+import { clip } from './clip.ts';
 import { isoNow } from './iso-time.ts';
 import { redact } from './redact.ts';
 
@@ -29,6 +30,16 @@ export const LEVELS = Object.keys(RANK) as Level[];
 let threshold = RANK.info;
 let pending: string[] = [];
 let scheduled = false;
+
+/**
+ * The longest a string may run in a log line; longer ones are cut. Paths, method names and ids in a
+ * request's line are the caller's to choose: uncut, one request could write as many bytes of log as
+ * its URL or body holds, and a few such requests would fill the backlog and push out every other
+ * caller's lines.
+ */
+const MAX_LOGGED_STRING = 1_000;
+/** Fields JSON up to this long cannot hold a string over the limit, and is written as it is. */
+const FIELDS_NEED_NO_CLIPPING = MAX_LOGGED_STRING;
 
 /** Characters of lines that may wait for stderr's reader (1 Mi: 1 MiB of ASCII) before newer lines are dropped. */
 const MAX_BACKLOG_CHARS = 1024 * 1024;
@@ -46,7 +57,9 @@ export function isLevel(value: string): value is Level {
 
 function write(level: Exclude<Level, 'silent'>, message: string, fields?: Fields): void {
   if (RANK[level] < threshold) return;
-  pending.push(line(level, message, fields ? JSON.stringify(fields) : '{}'));
+  let fieldsJson = fields ? JSON.stringify(fields) : '{}';
+  if (fieldsJson.length > FIELDS_NEED_NO_CLIPPING) fieldsJson = JSON.stringify(fields, clipLongStrings);
+  pending.push(line(level, clipped(message), fieldsJson));
   if (!scheduled) {
     scheduled = true;
     setImmediate(writePending);
@@ -57,6 +70,19 @@ function write(level: Exclude<Level, 'silent'>, message: string, fields?: Fields
 function line(level: Exclude<Level, 'silent'>, message: string, fieldsJson: string): string {
   const head = `{"time":"${isoNow()}","level":"${level}","message":${JSON.stringify(message)}`;
   return redact(fieldsJson === '{}' ? `${head}}` : `${head},${fieldsJson.slice(1)}`);
+}
+
+/**
+ * `text` as it may appear in a log line: redacted before it is cut, since a cut can leave part of a
+ * secret too short for its pattern to be recognised when the whole line is redacted.
+ */
+function clipped(text: string): string {
+  if (text.length <= MAX_LOGGED_STRING) return text;
+  return `${clip(redact(text), MAX_LOGGED_STRING)} (${text.length} characters)`;
+}
+
+function clipLongStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? clipped(value) : value;
 }
 
 /** The lines of this turn of the event loop, as one text. */
