@@ -9,11 +9,12 @@
  * Lines are written once per turn of the event loop, batched: a request log line each would
  * otherwise cost a write system call per request.
  *
- * The backlog is bounded. On Linux, Node queues in memory whatever a pipe or socket on stderr cannot
- * take yet (measured here: 100 MB for 100,000 unread lines), so a log reader that falls behind (a
- * container's log driver) would grow the heap by every request's line. Past MAX_BACKLOG_CHARS
- * waiting, a turn's lines are dropped whole and counted, and the count is logged once the backlog
- * is back under the bound. (A file or a terminal on stderr is written synchronously: no backlog.)
+ * The backlog is bounded. On POSIX, Node writes a pipe or socket on stderr asynchronously and queues
+ * in memory whatever it cannot take yet (measured here: 100 MB for 100,000 unread lines), so a log
+ * reader that falls behind (a container's log driver) would grow the heap by every request's line.
+ * Past MAX_BACKLOG_CHARS waiting, a turn's lines are dropped whole and counted, and the count is
+ * logged once the backlog is back under the bound. (Node writes a file or a terminal synchronously:
+ * no backlog.)
  */
 import { format } from 'node:util';
 import { clip } from './clip.ts';
@@ -38,8 +39,6 @@ let scheduled = false;
  * caller's lines.
  */
 const MAX_LOGGED_STRING = 1_000;
-/** Fields JSON up to this long cannot hold a string over the limit, and is written as it is. */
-const FIELDS_NEED_NO_CLIPPING = MAX_LOGGED_STRING;
 
 /** Characters of lines that may wait for stderr's reader (1 Mi: 1 MiB of ASCII) before newer lines are dropped. */
 const MAX_BACKLOG_CHARS = 1024 * 1024;
@@ -58,7 +57,8 @@ export function isLevel(value: string): value is Level {
 function write(level: Exclude<Level, 'silent'>, message: string, fields?: Fields): void {
   if (RANK[level] < threshold) return;
   let fieldsJson = fields ? JSON.stringify(fields) : '{}';
-  if (fieldsJson.length > FIELDS_NEED_NO_CLIPPING) fieldsJson = JSON.stringify(fields, clipLongStrings);
+  // Fields this short cannot hold a string over the limit: only a longer line is encoded again, cut.
+  if (fieldsJson.length > MAX_LOGGED_STRING) fieldsJson = JSON.stringify(fields, clipLongStrings);
   pending.push(line(level, clipped(message), fieldsJson));
   if (!scheduled) {
     scheduled = true;
