@@ -205,6 +205,9 @@ describe('memory accounting: what a task stores, it weighs', () => {
       await extra('60 file names of 256 characters', { message: message('x', { parts: [{ text: 'x' }, ...Array.from({ length: 60 }, (_, i) => ({ url: `https://example.com/${i}`, filename: `${i}`.padEnd(256, 'f') }))] }) }, 60 * 256);
       await extra('32 referenceTaskIds of 256 characters', { message: message('x', { referenceTaskIds: Array.from({ length: 32 }, (_, i) => `${i}`.padEnd(256, 'r')) }) }, 32 * 256);
       await extra('32 extensions of 1,000 characters', { message: message('x', { extensions: Array.from({ length: 32 }, (_, i) => `https://example.com/ext/${i}/`.padEnd(1_000, 'e')) }) }, 32 * 1_000);
+      // Weighed at what they cost in memory and on the wire, not by their characters.
+      await extra('1,000 empty objects of metadata (3 KB of JSON, some 60 KB of heap)', { message: message('x', { metadata: { a: Array.from({ length: 1_000 }, () => ({})) } }) }, 64_000);
+      await extra('10,000 U+FFFD characters (30 KB in UTF-8), asked, answered and kept in the history', { message: message('\uFFFD'.repeat(10_000)) }, 89_000);
     });
   });
 
@@ -529,6 +532,34 @@ describe('listing tasks', () => {
     // GetTask still reads one task in full.
     const full = await rpc(server.url, 'GetTask', { id: loopTask.id });
     assert.equal(full.json.result.history.length, loopTask.history.length);
+  });
+
+  test('a ListTasks page that asks for history and artifacts stops at 4 MiB of tasks, and its token leads on to the rest', { timeout: 60_000 }, async () => {
+    await withTestServer({}, async (server) => {
+      const contextId = `heavy-${crypto.randomUUID()}`;
+      const sent: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const answer = await rpc(server.url, 'SendMessage', { message: message(`${i} ${'h'.repeat(600_000)}`, { contextId }) });
+        assert.equal(answer.json.result?.task?.status?.state, 'TASK_STATE_COMPLETED');
+        sent.push(answer.json.result.task.id);
+      }
+      const seen: string[] = [];
+      let pageToken = '';
+      let pages = 0;
+      do {
+        const page = await rpc(server.url, 'ListTasks', { contextId, pageSize: 100, historyLength: 20, includeArtifacts: true, pageToken });
+        assert.ok(page.json.result, page.text.slice(0, 300));
+        assert.ok(page.text.length < 6 * 1024 * 1024, `a page of ${page.text.length} bytes`);
+        seen.push(...page.json.result.tasks.map((task: { id: string }) => task.id));
+        pageToken = page.json.result.nextPageToken;
+        pages++;
+      } while (pageToken && pages < 10);
+      assert.ok(pages > 1, 'the 6 tasks (about 11 MB with their history and answers) did not fit one page');
+      assert.deepEqual([...seen].sort(), [...sent].sort(), 'every task once, across the pages');
+      // Without history and artifacts they are small, and one page holds them all.
+      const light = await rpc(server.url, 'ListTasks', { contextId, pageSize: 100 });
+      assert.equal(light.json.result.tasks.length, 6);
+    });
   });
 
   test('the same contextId under two tenants is two conversations: the second tenant\'s model call does not see the first\'s text', async () => {

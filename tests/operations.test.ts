@@ -187,10 +187,13 @@ describe('request ids, request log lines and metrics', () => {
     assert.ok(answer.error.message.length < 1_000, `the error quotes ${answer.error.message.length} characters back`);
     await call('/a2a/jsonrpc', { method: 'POST', headers: { ...auth, 'X-Request-Id': 'long-task-id' }, body: rpcBody('GetTask', { id: 'i'.repeat(200_000) }) });
     await call(`/${'p'.repeat(12_000)}`, { headers: { 'X-Request-Id': 'long-path' } });
-    const ids = ['long-method', 'long-task-id', 'long-path'];
-    await waitFor(() => ids.every((id) => logLines().some((l) => l.requestId === id)), 'the three request lines');
+    // Control characters take 6 characters each in JSON: the cut is measured encoded.
+    await call('/a2a/jsonrpc', { method: 'POST', headers: { ...auth, 'X-Request-Id': 'control-characters' }, body: rpcBody('GetTask', { id: '\u0001'.repeat(3_000) }) });
+    await call(`/a2a/rest/tasks/${'%01'.repeat(3_000)}`, { headers: { ...auth, 'X-Request-Id': 'control-characters-path' } });
+    const ids = ['long-method', 'long-task-id', 'long-path', 'control-characters', 'control-characters-path'];
+    await waitFor(() => ids.every((id) => logLines().some((l) => l.requestId === id)), 'the request lines');
     const lines = server.stderrLines().filter((line) => ids.some((id) => line.includes(`"requestId":"${id}"`)));
-    assert.ok(lines.length >= 3, 'the request lines, and the authentication lines of the two that carried a token');
+    assert.ok(lines.length >= ids.length, 'the request lines, and the authentication lines of those that carried a token');
     for (const line of lines) assert.ok(line.length < 3_000, `a log line of ${line.length} characters: ${line.slice(0, 200)}`);
     const parsed = parseLines(lines).filter((l) => l.message === 'request');
     assert.match(String(parsed.find((l) => l.requestId === 'long-method')!.a2aMethod), /^m{995}\[red… \(201032 characters\)$/);

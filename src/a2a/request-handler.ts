@@ -15,7 +15,7 @@
  * with the agent fixed, whatever a message names, and only that agent's tasks in view. Methods take
  * that agent as an optional last argument, which the SDK's transports never pass.
  */
-import { TaskState, type AgentCard, type CancelTaskRequest, type GetTaskRequest, type ListTasksRequest, type ListTasksResponse, type Message, type SendMessageRequest, type StreamResponse, type SubscribeToTaskRequest, type Task, type TaskPushNotificationConfig } from '@a2a-js/sdk';
+import { TaskState, type AgentCard, type CancelTaskRequest, type GetTaskRequest, type ListTasksRequest, type ListTasksResponse, type Message, type Part, type SendMessageRequest, type StreamResponse, type SubscribeToTaskRequest, type Task, type TaskPushNotificationConfig } from '@a2a-js/sdk';
 import {
   PushNotificationNotSupportedError,
   RequestMalformedError,
@@ -31,6 +31,7 @@ import { denial } from '../auth/access.ts';
 import { Caller } from '../auth/caller.ts';
 import { DownstreamUnavailable, type AccessDenied } from '../auth/errors.ts';
 import { isoNow } from '../util/iso-time.ts';
+import { jsonWeight, textBytes } from '../util/weigh.ts';
 import { forV03, isLegacyVersion } from './card.ts';
 import { callerMessage, copyTask, isFinal, StopReason, TaskRun, type Subscriber } from './task-run.ts';
 import { newTaskRecord, type TaskRecord, type TaskScope, type TaskStore } from './task-store.ts';
@@ -285,6 +286,7 @@ export class TaskHandler implements A2ARequestHandler {
 
   async listTasks(params: ListTasksRequest, context: ServerCallContext, only?: AgentSpec): Promise<ListTasksResponse> {
     const pageSize = Math.min(params.pageSize || LIST_PAGE_SIZE.default, LIST_PAGE_SIZE.max);
+    const historyLength = Math.min(params.historyLength ?? LIST_HISTORY_LENGTH.default, LIST_HISTORY_LENGTH.max);
     const page = this.#store.list(this.#scope(params.tenant, context), {
       contextId: params.contextId || undefined,
       agent: only?.name,
@@ -292,8 +294,8 @@ export class TaskHandler implements A2ARequestHandler {
       changedAfter: params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined,
       pageSize,
       pageToken: params.pageToken || undefined,
+      listedWeight: ({ task }) => listedWeight(task, historyLength, params.includeArtifacts === true),
     });
-    const historyLength = Math.min(params.historyLength ?? LIST_HISTORY_LENGTH.default, LIST_HISTORY_LENGTH.max);
     const tasks = page.records.map((record) => {
       const task = record.run ? record.run.snapshot(historyLength) : copyTask(record.task, historyLength);
       if (!params.includeArtifacts) task.artifacts = [];
@@ -559,21 +561,35 @@ function promptOf(message: Message): string {
 const TASK_OVERHEAD = 400;
 const PART_OVERHEAD = 64;
 
-/** Roughly the bytes a message holds once stored: everything in it, metadata included. */
+/** Roughly the bytes a message holds once stored, and takes to send: everything in it, metadata included. */
 function weighMessage(message: Message): number {
-  let weight = 200 + message.messageId.length + message.contextId.length + message.taskId.length + jsonSize(message.metadata);
-  for (const id of message.referenceTaskIds) weight += id.length + 16;
-  for (const uri of message.extensions) weight += uri.length + 16;
-  for (const part of message.parts) {
-    weight += PART_OVERHEAD + part.filename.length + part.mediaType.length + jsonSize(part.metadata);
+  let weight = 200 + textBytes(message.messageId) + textBytes(message.contextId) + textBytes(message.taskId) + metadataWeight(message.metadata);
+  for (const id of message.referenceTaskIds) weight += textBytes(id) + 16;
+  for (const uri of message.extensions) weight += textBytes(uri) + 16;
+  return weight + weighParts(message.parts);
+}
+
+function weighParts(parts: readonly Part[]): number {
+  let weight = 0;
+  for (const part of parts) {
+    weight += PART_OVERHEAD + textBytes(part.filename) + textBytes(part.mediaType) + metadataWeight(part.metadata);
     const content = part.content;
-    if (content?.$case === 'text' || content?.$case === 'url') weight += content.value.length;
-    else if (content?.$case === 'raw') weight += content.value.byteLength;
-    else if (content?.$case === 'data') weight += jsonSize(content.value);
+    if (content?.$case === 'text' || content?.$case === 'url') weight += textBytes(content.value);
+    // Sent as base64: four bytes for every three.
+    else if (content?.$case === 'raw') weight += Math.ceil(content.value.byteLength / 3) * 4;
+    else if (content?.$case === 'data') weight += jsonWeight(content.value);
   }
   return weight;
 }
 
-function jsonSize(value: unknown): number {
-  return value === undefined ? 0 : (JSON.stringify(value)?.length ?? 0);
+/** Roughly what `task` takes in a ListTasks answer: ids and status, and the history and artifacts the caller asked for. */
+function listedWeight(task: Task, historyLength: number, withArtifacts: boolean): number {
+  let weight = TASK_OVERHEAD;
+  if (withArtifacts) for (const artifact of task.artifacts) weight += weighParts(artifact.parts);
+  if (historyLength > 0) for (const message of task.history.slice(-historyLength)) weight += weighMessage(message);
+  return weight;
+}
+
+function metadataWeight(metadata: Record<string, unknown> | undefined): number {
+  return metadata === undefined ? 0 : jsonWeight(metadata);
 }

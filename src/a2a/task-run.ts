@@ -17,6 +17,7 @@ import type { Caller } from '../auth/caller.ts';
 import { describeError, log } from '../util/log.ts';
 import { isoNow } from '../util/iso-time.ts';
 import { redact } from '../util/redact.ts';
+import { textBytes } from '../util/weigh.ts';
 import type { TaskRecord } from './task-store.ts';
 
 const RESPONSE_ARTIFACT = 'response';
@@ -170,7 +171,7 @@ export class TaskRun implements TurnSink {
     const { task } = this.record;
     this.#flush(state === TaskState.TASK_STATE_COMPLETED);
     if (this.#answer || state === TaskState.TASK_STATE_COMPLETED) task.artifacts = [responseArtifact(this.#answer)];
-    this.record.weight += this.#answer.length;
+    this.record.weight += textBytes(this.#answer);
     // The answer is also the agent's message in the task's history, so a client that reads messages
     // and not artifacts still sees it. Not in the status message: clients that read both (the
     // Vercel AI SDK's a2a-ai-provider) would show it twice.
@@ -240,7 +241,7 @@ export class TaskRun implements TurnSink {
   /** Adds an agent message to the task's history, and its weight to the task's. */
   #remember(message: Message): void {
     this.record.task.history.push(message);
-    this.record.weight += MESSAGE_OVERHEAD + textOf(message).length;
+    this.record.weight += MESSAGE_OVERHEAD + textBytes(textOf(message));
   }
 
   #publish(event: StreamResponse): void {

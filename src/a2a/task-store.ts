@@ -50,6 +50,8 @@ export interface TaskQuery {
   changedAfter?: number;
   pageSize: number;
   pageToken?: string;
+  /** What a task will hold in the page, for its MAX_PAGE_WEIGHT (default: the whole task's weight). */
+  listedWeight?: (record: TaskRecord) => number;
 }
 
 export interface TaskPage {
@@ -60,6 +62,13 @@ export interface TaskPage {
 }
 
 const SEP = '\u0000';
+
+/**
+ * A ListTasks page holds tasks up to this weight (at least one, whatever it weighs): `pageSize` alone
+ * would let one request for 100 tasks of a megabyte each build an answer of 100 MB, held in memory
+ * for as long as its client takes to read it. The page ends early and its token leads on.
+ */
+export const MAX_PAGE_WEIGHT = 4 * 1024 * 1024;
 
 export class TaskStore {
   readonly #records: OwnedMap<TaskRecord>;
@@ -117,7 +126,16 @@ export class TaskStore {
       const after = matching.findIndex((r) => compareDesc(timestampOf(r), cursor.timestamp) > 0 || (timestampOf(r) === cursor.timestamp && compareDesc(r.task.id, cursor.id) > 0));
       start = after === -1 ? matching.length : after;
     }
-    const records = matching.slice(start, start + query.pageSize);
+    const records: TaskRecord[] = [];
+    const listedWeight = query.listedWeight ?? ((record: TaskRecord) => record.weight);
+    let weight = 0;
+    for (let i = start; i < matching.length && records.length < query.pageSize; i++) {
+      const record = matching[i]!;
+      const listed = listedWeight(record);
+      if (records.length > 0 && weight + listed > MAX_PAGE_WEIGHT) break;
+      records.push(record);
+      weight += listed;
+    }
     const last = records.at(-1);
     const hasMore = start + records.length < matching.length;
     return { records, nextPageToken: hasMore && last ? encodeCursor(timestampOf(last), last.task.id) : '', totalSize: matching.length };

@@ -6,6 +6,7 @@
  * once to the same context both see a consistent history.
  */
 import { OwnedMap, type OwnedMapLimits } from '../util/owned-map.ts';
+import { textBytes } from '../util/weigh.ts';
 import type { ChatMessage } from './ports.ts';
 
 export interface ConversationLimits extends OwnedMapLimits {
@@ -128,8 +129,8 @@ function characters(messages: readonly ChatMessage[]): number {
 function weightOf(messages: readonly ChatMessage[]): number {
   let weight = 0;
   for (const message of messages) {
-    weight += MESSAGE_OVERHEAD + message.content.length;
-    if (message.role === 'assistant') for (const call of message.toolCalls ?? []) weight += call.arguments.length + call.name.length;
+    weight += MESSAGE_OVERHEAD + textBytes(message.content);
+    if (message.role === 'assistant') for (const call of message.toolCalls ?? []) weight += textBytes(call.arguments) + textBytes(call.name);
   }
   return weight;
 }

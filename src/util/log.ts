@@ -72,13 +72,24 @@ function line(level: Exclude<Level, 'silent'>, message: string, fieldsJson: stri
   return redact(fieldsJson === '{}' ? `${head}}` : `${head},${fieldsJson.slice(1)}`);
 }
 
+/** JSON escapes a character in at most this many: `\u0001`. */
+const LONGEST_ESCAPE = 6;
+
 /**
- * `text` as it may appear in a log line: redacted before it is cut, since a cut can leave part of a
- * secret too short for its pattern to be recognised when the whole line is redacted.
+ * `text` as it may appear in a log line, at most MAX_LOGGED_STRING characters once JSON-encoded
+ * (control characters and lone surrogates take 6 each): redacted before it is cut, since a cut can
+ * leave part of a secret too short for its pattern to be recognised when the whole line is redacted.
  */
 function clipped(text: string): string {
-  if (text.length <= MAX_LOGGED_STRING) return text;
-  return `${clip(redact(text), MAX_LOGGED_STRING)} (${text.length} characters)`;
+  if (text.length * LONGEST_ESCAPE <= MAX_LOGGED_STRING || encodedLength(text) <= MAX_LOGGED_STRING) return text;
+  let cut = clip(redact(text), MAX_LOGGED_STRING);
+  while (encodedLength(cut) > MAX_LOGGED_STRING) cut = clip(cut, Math.ceil(cut.length / 2));
+  return `${cut} (${text.length} characters)`;
+}
+
+/** The length of `text` as a JSON string, without its quotes. */
+function encodedLength(text: string): number {
+  return JSON.stringify(text).length - 2;
 }
 
 function clipLongStrings(_key: string, value: unknown): unknown {
