@@ -44,22 +44,50 @@ export class Credential {
 export const HF_TOKEN_SHAPE = /^hf_[A-Za-z0-9_]{8,250}$/;
 
 /**
+ * Where a name (Bearer, token, ...) may start: not after a letter or digit, so that `_` and other
+ * punctuation separate (`client_secret=`, `x_Bearer`), and after a JSON escape (`\n`, `\t`, `\u000b`),
+ * since log lines are redacted JSON-encoded and a newline before a name reads `\n` there.
+ */
+const START = String.raw`(?:(?<![A-Za-z0-9])|(?<=\\[bfnrt]|\\u[0-9A-Fa-f]{4}))`;
+/** Whitespace, raw or as a JSON escape (`\t`, `\n`, `\r`, `\f`, `\u000b`; `\\t` when encoded twice). */
+const SPACE = String.raw`(?:\s|\\+[tnrf]|\\+u000[bB])`;
+/** An optional quote, raw or JSON-escaped once or more (`"`, `\"`, `\\\"`): a whole escape, so a replacement never splits one. */
+const QUOTE = String.raw`(?:\\*["'])?`;
+/** A name/value separator: `=`, `: `, `":"`, `\":\"` and so on. */
+const ASSIGN = String.raw`(${QUOTE}${SPACE}*[:=]${SPACE}*${QUOTE})`;
+/** A token's characters, raw or percent-encoded. */
+const TOKEN_CHAR = String.raw`(?:[A-Za-z0-9._~+/=-]|%[0-9A-Fa-f]{2})`;
+
+/**
  * Credential shapes as they appear inside other text: glued to a word (`token_hf_...`), URL-encoded
- * (`hf%5F...`, `Bearer%20...`) or as a header value. Matched anywhere, not at word boundaries, since
- * an upstream error message can quote a token in any surrounding.
+ * (`hf%5F...`, `%68%66%5F...`, `Bearer%20...`), as a header value, or JSON-encoded (`Bearer\t...`,
+ * `\"access_token\":\"...`). Matched anywhere, not at word boundaries, since an upstream error
+ * message can quote a token in any surrounding. No pattern can end inside a JSON escape (none of
+ * the values take a backslash), so a redacted log line is still JSON.
+ *
+ * A password's value is anything up to whitespace, a quote, a backslash or `&` (passwords hold
+ * punctuation that tokens do not), and at least 8 characters: a word of prose after "password:"
+ * ("see the docs") is shorter, and 8 is the shortest password most services (and NIST SP 800-63B)
+ * accept, so a shorter one is rare.
+ *
+ * A JWT is `eyJ` (base64url of `{"`), 10 more characters of its header, a dot, a payload of at
+ * least one character (`e30` is `{}`) and a dot: prose has no word starting `eyJ` followed by ten
+ * letters or digits and two dots without a space.
  */
 export const SECRET_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/\b(Bearer|Basic)(\s+|%20|\+)(?:[A-Za-z0-9._~+/=-]|%[0-9A-Fa-f]{2}){6,}/gi, '$1$2[redacted]'],
-  [/\b((?:access_|refresh_|id_)?token|api[-_]?key|secret)(["']?\s*[:=]\s*["']?)(?:[A-Za-z0-9._~+/=-]|%[0-9A-Fa-f]{2}){8,}/gi, '$1$2[redacted]'],
-  [/hf(?:_|%5[Ff])(?:[A-Za-z0-9_-]|%5[Ff]){6,}/g, '[redacted]'],
-  [/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/g, '[redacted]'],
+  [new RegExp(String.raw`${START}(Bearer|Basic)(${SPACE}+|%20|\+)${TOKEN_CHAR}{6,}`, 'gi'), '$1$2[redacted]'],
+  [new RegExp(String.raw`${START}((?:access_|refresh_|id_)?token|api[-_]?key|secret)${ASSIGN}${TOKEN_CHAR}{8,}`, 'gi'), '$1$2[redacted]'],
+  [new RegExp(String.raw`${START}(passw(?:or)?d)${ASSIGN}[^\s"'\\&]{8,}`, 'gi'), '$1$2[redacted]'],
+  [/(?:h|%68)(?:f|%66)(?:_|%5[Ff])(?:[A-Za-z0-9_-]|%[0-9A-Fa-f]{2}){6,}/g, '[redacted]'],
+  // Not after a base64url character: from every `eyJ` inside a long run, the search would scan to its end again.
+  [new RegExp(String.raw`(?:(?<![A-Za-z0-9_-])|(?<=\\[bfnrt]|\\u[0-9A-Fa-f]{4}))eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`, 'g'), '[redacted]'],
 ];
 
 /**
  * What every one of SECRET_PATTERNS needs somewhere in the text: most text has none of it, and one
  * test settles that before the patterns run. Keep it in step with the patterns.
  */
-export const MAY_HOLD_A_SECRET = /hf(?:_|%5f)|bearer|basic|eyj|token|api.?key|secret/i;
+export const MAY_HOLD_A_SECRET = /(?:h|%68)(?:f|%66)(?:_|%5f)|bearer|basic|eyj|token|api.?key|secret|passw/i;
 
 /** Names of tool arguments and headers whose values are secrets: shown as [redacted] in progress messages. */
 export const SECRET_NAME = /token|secret|passw|authori[sz]ation|api[-_]?key|credential|cookie/i;
