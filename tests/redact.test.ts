@@ -66,6 +66,9 @@ const LEAKS: ReadonlyArray<readonly [string, string, string]> = [
   ['%68%66%5f, body encoded too', `%68%66%5f${ENCODED}`, ENCODED],
   // 5. A JWT with a short payload segment ("{}").
   ['JWT, payload "{}"', 'eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJlLWJ5dGVzLTEyMw', 'eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJlLWJ5dGVzLTEyMw'],
+  // ... right after a percent-encoded character: an encoded redirect_uri, URL-encoded JSON.
+  ['JWT after %3D', 'https://app.example/cb%3Fid_token%3DeyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLWJ5dGVz', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLWJ5dGVz'],
+  ['JWT after %22', '%7B%22jwt%22%3A%22eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLWJ5dGVz%22%7D', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLWJ5dGVz'],
 ];
 
 /** `value` inside a log line as line() in src/util/log.ts writes it: a field of a JSON object. */
@@ -112,6 +115,11 @@ test('ordinary prose is left as it was', () => {
     'an id_token and an access_token were issued',
     'eyJ is how base64 of {" starts',
     'see the docs.\nBearer of bad news.\tsecret garden',
+    // Code a tool or a model may quote: a name = value without a digit in the value is not a secret.
+    'hf_token = os.environ["HF_TOKEN"]',
+    'tokenizer.pad_token = tokenizer.eos_token',
+    'Password: incorrect',
+    'password: required.',
   ];
   for (const text of prose) {
     assert.equal(redact(text), text);

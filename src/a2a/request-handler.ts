@@ -294,7 +294,7 @@ export class TaskHandler implements A2ARequestHandler {
       changedAfter: params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined,
       pageSize,
       pageToken: params.pageToken || undefined,
-      listedWeight: ({ task }) => listedWeight(task, historyLength, params.includeArtifacts === true),
+      listedWeight: (record) => listedWeight(record, historyLength, params.includeArtifacts === true),
     });
     const tasks = page.records.map((record) => {
       const task = record.run ? record.run.snapshot(historyLength) : copyTask(record.task, historyLength);
@@ -582,10 +582,17 @@ function weighParts(parts: readonly Part[]): number {
   return weight;
 }
 
-/** Roughly what `task` takes in a ListTasks answer: ids and status, and the history and artifacts the caller asked for. */
-function listedWeight(task: Task, historyLength: number, withArtifacts: boolean): number {
+/**
+ * Roughly what a task takes in a ListTasks answer: ids and status (with its message), and the
+ * history and artifacts the caller asked for; a running task is listed with its answer so far.
+ */
+function listedWeight({ task, run }: TaskRecord, historyLength: number, withArtifacts: boolean): number {
   let weight = TASK_OVERHEAD;
-  if (withArtifacts) for (const artifact of task.artifacts) weight += weighParts(artifact.parts);
+  if (task.status?.message) weight += weighMessage(task.status.message);
+  if (withArtifacts) {
+    if (run) weight += PART_OVERHEAD + textBytes(run.answer);
+    else for (const artifact of task.artifacts) weight += weighParts(artifact.parts);
+  }
   if (historyLength > 0) for (const message of task.history.slice(-historyLength)) weight += weighMessage(message);
   return weight;
 }

@@ -98,6 +98,11 @@ export class TaskRun implements TurnSink {
     return this.#done;
   }
 
+  /** Everything the agent has said this turn so far. */
+  get answer(): string {
+    return this.#answer;
+  }
+
   /** Tool calls the turn has made. */
   get toolCalls(): number {
     return this.#toolCalls;

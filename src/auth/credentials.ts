@@ -76,11 +76,14 @@ const TOKEN_CHAR = String.raw`(?:[A-Za-z0-9._~+/=-]|%[0-9A-Fa-f]{2})`;
  */
 export const SECRET_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [new RegExp(String.raw`${START}(Bearer|Basic)(${SPACE}+|%20|\+)${TOKEN_CHAR}{6,}`, 'gi'), '$1$2[redacted]'],
-  [new RegExp(String.raw`${START}((?:access_|refresh_|id_)?token|api[-_]?key|secret)${ASSIGN}${TOKEN_CHAR}{8,}`, 'gi'), '$1$2[redacted]'],
-  [new RegExp(String.raw`${START}(passw(?:or)?d)${ASSIGN}[^\s"'\\&]{8,}`, 'gi'), '$1$2[redacted]'],
+  // A value with a digit in it: code such as `hf_token = os.environ[...]` or `pad_token = tokenizer.eos_token` is left readable.
+  [new RegExp(String.raw`${START}((?:access_|refresh_|id_)?token|api[-_]?key|secret)${ASSIGN}(?=(?:[A-Za-z._~+/=-]|%[0-9A-Fa-f]{2})*[0-9])${TOKEN_CHAR}{8,}`, 'gi'), '$1$2[redacted]'],
+  // A value with a digit or a symbol in it: "Password: incorrect" is left readable.
+  [new RegExp(String.raw`${START}(passw(?:or)?d)${ASSIGN}(?=[^\s"'\\&]*[0-9@#$%^*()_+=~|<>/\[\]{}-])[^\s"'\\&]{8,}`, 'gi'), '$1$2[redacted]'],
   [/(?:h|%68)(?:f|%66)(?:_|%5[Ff])(?:[A-Za-z0-9_-]|%[0-9A-Fa-f]{2}){6,}/g, '[redacted]'],
-  // Not after a base64url character: from every `eyJ` inside a long run, the search would scan to its end again.
-  [new RegExp(String.raw`(?:(?<![A-Za-z0-9_-])|(?<=\\[bfnrt]|\\u[0-9A-Fa-f]{4}))eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`, 'g'), '[redacted]'],
+  // Not after a base64url character (from every `eyJ` inside a long run, the search would scan to its
+  // end again), but after a JSON escape or a percent-encoded one (`id_token%3DeyJ...`).
+  [new RegExp(String.raw`(?:(?<![A-Za-z0-9_-])|(?<=\\[bfnrt]|\\u[0-9A-Fa-f]{4}|%[0-9A-Fa-f]{2}))eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`, 'g'), '[redacted]'],
 ];
 
 /**

@@ -5,8 +5,9 @@
 
 /**
  * A string's UTF-8 length: at least its size in V8's heap (1 byte a character, or 2 for a string with
- * any character past U+00FF) and exactly its size in a response. Counting characters instead lets a
- * text of U+FFFD weigh a third of what it costs to send.
+ * any character past U+00FF) and its size in a response but for JSON escapes (a control character
+ * goes out as six). Counting characters instead lets a text of U+FFFD weigh a third of what it costs
+ * to send.
  */
 export function textBytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
