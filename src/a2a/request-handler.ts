@@ -15,7 +15,7 @@
  * with the agent fixed, whatever a message names, and only that agent's tasks in view. Methods take
  * that agent as an optional last argument, which the SDK's transports never pass.
  */
-import { TaskState, type AgentCard, type CancelTaskRequest, type GetTaskRequest, type ListTasksRequest, type ListTasksResponse, type Message, type Part, type SendMessageRequest, type StreamResponse, type SubscribeToTaskRequest, type Task, type TaskPushNotificationConfig } from '@a2a-js/sdk';
+import { TaskState, type AgentCard, type CancelTaskRequest, type GetTaskRequest, type ListTasksRequest, type ListTasksResponse, type Message, type SendMessageRequest, type StreamResponse, type SubscribeToTaskRequest, type Task, type TaskPushNotificationConfig } from '@a2a-js/sdk';
 import {
   PushNotificationNotSupportedError,
   RequestMalformedError,
@@ -31,10 +31,10 @@ import { denial } from '../auth/access.ts';
 import { Caller } from '../auth/caller.ts';
 import { DownstreamUnavailable, type AccessDenied } from '../auth/errors.ts';
 import { isoNow } from '../util/iso-time.ts';
-import { jsonWeight, textBytes } from '../util/weigh.ts';
 import { forV03, isLegacyVersion } from './card.ts';
 import { callerMessage, copyTask, isFinal, StopReason, TaskRun, type Subscriber } from './task-run.ts';
 import { newTaskRecord, type TaskRecord, type TaskScope, type TaskStore } from './task-store.ts';
+import { listedWeight, TASK_OVERHEAD, weighMessage } from './task-weight.ts';
 
 export interface TaskHandlerLimits {
   /** The longest an answer chunk waits before it is sent to watchers, in ms (default 50). */
@@ -555,48 +555,4 @@ function promptOf(message: Message): string {
     else if (part.content?.$case === 'data') pieces.push(JSON.stringify(part.content.value));
   }
   return pieces.join('\n');
-}
-
-/** What a task costs to keep beyond its messages: ids, status, the record itself. */
-const TASK_OVERHEAD = 400;
-const PART_OVERHEAD = 64;
-
-/** Roughly the bytes a message holds once stored, and takes to send: everything in it, metadata included. */
-function weighMessage(message: Message): number {
-  let weight = 200 + textBytes(message.messageId) + textBytes(message.contextId) + textBytes(message.taskId) + metadataWeight(message.metadata);
-  for (const id of message.referenceTaskIds) weight += textBytes(id) + 16;
-  for (const uri of message.extensions) weight += textBytes(uri) + 16;
-  return weight + weighParts(message.parts);
-}
-
-function weighParts(parts: readonly Part[]): number {
-  let weight = 0;
-  for (const part of parts) {
-    weight += PART_OVERHEAD + textBytes(part.filename) + textBytes(part.mediaType) + metadataWeight(part.metadata);
-    const content = part.content;
-    if (content?.$case === 'text' || content?.$case === 'url') weight += textBytes(content.value);
-    // Sent as base64: four bytes for every three.
-    else if (content?.$case === 'raw') weight += Math.ceil(content.value.byteLength / 3) * 4;
-    else if (content?.$case === 'data') weight += jsonWeight(content.value);
-  }
-  return weight;
-}
-
-/**
- * Roughly what a task takes in a ListTasks answer: ids and status (with its message), and the
- * history and artifacts the caller asked for; a running task is listed with its answer so far.
- */
-function listedWeight({ task, run }: TaskRecord, historyLength: number, withArtifacts: boolean): number {
-  let weight = TASK_OVERHEAD;
-  if (task.status?.message) weight += weighMessage(task.status.message);
-  if (withArtifacts) {
-    if (run) weight += PART_OVERHEAD + textBytes(run.answer);
-    else for (const artifact of task.artifacts) weight += weighParts(artifact.parts);
-  }
-  if (historyLength > 0) for (const message of task.history.slice(-historyLength)) weight += weighMessage(message);
-  return weight;
-}
-
-function metadataWeight(metadata: Record<string, unknown> | undefined): number {
-  return metadata === undefined ? 0 : jsonWeight(metadata);
 }

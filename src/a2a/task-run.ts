@@ -17,8 +17,8 @@ import type { Caller } from '../auth/caller.ts';
 import { describeError, log } from '../util/log.ts';
 import { isoNow } from '../util/iso-time.ts';
 import { redact } from '../util/redact.ts';
-import { textBytes } from '../util/weigh.ts';
 import type { TaskRecord } from './task-store.ts';
+import { weighMessage, weighParts } from './task-weight.ts';
 
 const RESPONSE_ARTIFACT = 'response';
 
@@ -53,9 +53,6 @@ const FINAL_STATES = new Set([
 export function isFinal(state: TaskState | undefined): boolean {
   return state !== undefined && FINAL_STATES.has(state);
 }
-
-/** What a status message costs to keep beyond its text. */
-const MESSAGE_OVERHEAD = 200;
 
 export class TaskRun implements TurnSink {
   readonly record: TaskRecord;
@@ -175,8 +172,10 @@ export class TaskRun implements TurnSink {
     this.#ended = true;
     const { task } = this.record;
     this.#flush(state === TaskState.TASK_STATE_COMPLETED);
-    if (this.#answer || state === TaskState.TASK_STATE_COMPLETED) task.artifacts = [responseArtifact(this.#answer)];
-    this.record.weight += textBytes(this.#answer);
+    if (this.#answer || state === TaskState.TASK_STATE_COMPLETED) {
+      task.artifacts = [responseArtifact(this.#answer)];
+      this.record.weight += weighParts(task.artifacts[0]!.parts);
+    }
     // The answer is also the agent's message in the task's history, so a client that reads messages
     // and not artifacts still sees it. Not in the status message: clients that read both (the
     // Vercel AI SDK's a2a-ai-provider) would show it twice.
@@ -246,7 +245,7 @@ export class TaskRun implements TurnSink {
   /** Adds an agent message to the task's history, and its weight to the task's. */
   #remember(message: Message): void {
     this.record.task.history.push(message);
-    this.record.weight += MESSAGE_OVERHEAD + textBytes(textOf(message));
+    this.record.weight += weighMessage(message);
   }
 
   #publish(event: StreamResponse): void {
@@ -402,9 +401,4 @@ export function callerMessage(message: Message, task: { id: string; contextId: s
     extensions: message.extensions.length > 0 ? message.extensions : NO_STRINGS,
     referenceTaskIds: message.referenceTaskIds.length > 0 ? message.referenceTaskIds : NO_STRINGS,
   };
-}
-
-function textOf(message: Message): string {
-  const part = message.parts[0]?.content;
-  return part?.$case === 'text' ? part.value : '';
 }

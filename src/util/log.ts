@@ -62,7 +62,7 @@ function write(level: Exclude<Level, 'silent'>, message: string, fields?: Fields
   pending.push(line(level, clipped(message), fieldsJson));
   if (!scheduled) {
     scheduled = true;
-    setImmediate(writePending);
+    setImmediate(flushLog);
   }
 }
 
@@ -105,7 +105,8 @@ function takePending(): { text: string; lines: number } | undefined {
   return batch;
 }
 
-function writePending(): void {
+/** Writes what is waiting now (each turn of the event loop, and at exit, so the last lines are not lost). */
+export function flushLog(): void {
   const batch = takePending();
   if (!batch) return;
   const stderr = process.stderr;
@@ -127,17 +128,12 @@ function droppedCount(): string {
   return RANK.warn >= threshold ? `${line('warn', 'log lines dropped: the log reader fell behind', `{"dropped":${count}}`)}\n` : '';
 }
 
-/** Writes what is waiting now: at exit, so the last lines are not lost. */
-export function flushLog(): void {
-  writePending();
-}
-
 /**
  * Writes what is waiting and lets stderr's reader take the backlog, waiting up to `timeoutMs` for a
  * reader that is behind: before a planned exit, since what is still queued then is lost.
  */
 export async function drainLog(timeoutMs: number): Promise<void> {
-  writePending();
+  flushLog();
   if (process.stderr.writableLength === 0) return;
   let timer: NodeJS.Timeout | undefined;
   // An empty write's callback runs once everything queued before it has been written.
