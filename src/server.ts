@@ -26,6 +26,7 @@ import { mcpTools, toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { buildHttpApp } from './http/app.ts';
 import { clientAddress, isLoopback } from './http/client-address.ts';
 import { Metrics } from './http/metrics.ts';
+import { cutStalledWriters } from './http/stalled-writers.ts';
 import { pageAccess } from './web/access.ts';
 import { registerWebRoutes } from './web/routes.ts';
 import { log } from './util/log.ts';
@@ -52,6 +53,8 @@ export interface ServerOptions {
   mcpFetch?: typeof fetch;
   /** Milliseconds a client has to send a whole request, headers and body (default 30 s). */
   requestTimeoutMs?: number;
+  /** Milliseconds a connection may hold answer bytes its client takes none of before it is cut (default 30 s; src/http/stalled-writers.ts). */
+  writeStallMs?: number;
 }
 
 export interface RunningServer {
@@ -91,7 +94,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   // Listen first: the card advertises the bound address when no public URL is configured.
   let app: { fetch(request: Request, env: unknown): Response | Promise<Response> } | undefined;
-  const server = await listen(config, options.requestTimeoutMs ?? 30_000, (request, env) => app!.fetch(request, env));
+  const server = await listen(config, { requestTimeoutMs: options.requestTimeoutMs ?? 30_000, writeStallMs: options.writeStallMs }, (request, env) => app!.fetch(request, env));
   const { port } = server.address() as AddressInfo;
   const listenUrl = `http://${urlHost(config.host)}:${port}`;
   if (config.onSpace && !authOn && config.serverToken) {
@@ -225,7 +228,11 @@ function timedTools(open: ToolSessionFactory, metrics: Metrics): ToolSessionFact
   };
 }
 
-function listen(config: Config, requestTimeoutMs: number, fetch: (request: Request, env: unknown) => Response | Promise<Response>): Promise<Server> {
+function listen(
+  config: Config,
+  { requestTimeoutMs, writeStallMs }: { requestTimeoutMs: number; writeStallMs: number | undefined },
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = serve(
       {
@@ -237,6 +244,7 @@ function listen(config: Config, requestTimeoutMs: number, fetch: (request: Reque
       },
       () => resolve(server as Server),
     ) as Server;
+    cutStalledWriters(server, { stallMs: writeStallMs });
     server.once('error', reject);
   });
 }
