@@ -166,7 +166,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     resourceMetadata: identity.resourceMetadata,
     authenticate: identity.schemes.length > 0 ? authenticate({ schemes: identity.schemes, access: identity.access, addressOf }) : anonymousCallers(config.serverToken),
     maxBodyBytes: MAX_BODY_BYTES,
-    rates: { perAddress: rate(config.addressRate), perCaller: rate(config.callerRate) },
+    // Without a scheme no caller is verified, so a per-caller limit could never apply: none is mounted.
+    rates: { perAddress: rate(config.addressRate), perCaller: identity.schemes.length > 0 ? rate(config.callerRate) : undefined },
     trustedProxies: config.trustedProxies,
     metrics,
     metricsToken: config.metricsToken,

@@ -31,6 +31,7 @@ import { denial } from '../auth/access.ts';
 import { Caller } from '../auth/caller.ts';
 import { DownstreamUnavailable, type AccessDenied } from '../auth/errors.ts';
 import { isoNow } from '../util/iso-time.ts';
+import { randomUuid } from '../util/uuid.ts';
 import { forV03, isLegacyVersion } from './card.ts';
 import { callerMessage, copyTask, isFinal, StopReason, TaskRun, type Subscriber } from './task-run.ts';
 import { newTaskRecord, type TaskRecord, type TaskScope, type TaskStore } from './task-store.ts';
@@ -389,8 +390,8 @@ export class TaskHandler implements A2ARequestHandler {
       this.#checkRunning(caller);
       agent = only ?? (named === undefined ? this.#runner.agents.default : typeof named === 'string' ? this.#runner.agents.select(named) : undefined);
       if (agent) authorize(caller, agent);
-      const id = crypto.randomUUID();
-      const contextId = message.contextId || crypto.randomUUID();
+      const id = randomUuid();
+      const contextId = message.contextId || randomUuid();
       const task: Task = {
         id,
         contextId,

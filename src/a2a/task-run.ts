@@ -15,8 +15,10 @@ import { AgentError } from '../agents/ports.ts';
 import type { TurnSink } from '../agents/runner.ts';
 import type { Caller } from '../auth/caller.ts';
 import { describeError, log } from '../util/log.ts';
+import { flat } from '../util/flat.ts';
 import { isoNow } from '../util/iso-time.ts';
 import { redact } from '../util/redact.ts';
+import { randomUuid } from '../util/uuid.ts';
 import type { TaskRecord } from './task-store.ts';
 import { weighMessage, weighParts } from './task-weight.ts';
 
@@ -173,13 +175,15 @@ export class TaskRun implements TurnSink {
     const { task } = this.record;
     this.#flush(state === TaskState.TASK_STATE_COMPLETED);
     if (this.#answer || state === TaskState.TASK_STATE_COMPLETED) {
-      task.artifacts = [responseArtifact(this.#answer)];
-      this.record.weight += weighParts(task.artifacts[0]!.parts);
+      const answer = [textPart(flat(this.#answer))];
+      task.artifacts = [responseArtifact(answer)];
+      this.record.weight += weighParts(answer);
+      // The answer is also the agent's message in the task's history, so a client that reads
+      // messages and not artifacts still sees it; both hold the one list of parts, which nothing
+      // changes once stored. Not in the status message: clients that read both (the Vercel AI
+      // SDK's a2a-ai-provider) would show it twice.
+      if (state === TaskState.TASK_STATE_COMPLETED && this.#answer) this.#remember(agentMessage(answer, task));
     }
-    // The answer is also the agent's message in the task's history, so a client that reads messages
-    // and not artifacts still sees it. Not in the status message: clients that read both (the
-    // Vercel AI SDK's a2a-ai-provider) would show it twice.
-    if (state === TaskState.TASK_STATE_COMPLETED && this.#answer) this.#remember(agentMessage(this.#answer, task));
     this.#setStatus(state, text);
     for (const subscriber of this.#subscribers) subscriber.close();
     this.#subscribers.clear();
@@ -226,7 +230,7 @@ export class TaskRun implements TurnSink {
     this.#publish({
       payload: {
         $case: 'artifactUpdate',
-        value: { taskId: task.id, contextId: task.contextId, artifact: responseArtifact(chunk), append, lastChunk: last, metadata: undefined },
+        value: { taskId: task.id, contextId: task.contextId, artifact: responseArtifact([textPart(chunk)]), append, lastChunk: last, metadata: undefined },
       },
     });
   }
@@ -234,7 +238,7 @@ export class TaskRun implements TurnSink {
   /** Sets the status, with `text` as its message. */
   #setStatus(state: TaskState, text: string | undefined): void {
     const { task } = this.record;
-    const message = text === undefined ? undefined : agentMessage(this.#say(text), task);
+    const message = text === undefined ? undefined : agentMessage([textPart(this.#say(text))], task);
     task.status = { state, message, timestamp: isoNow() };
     if (message) this.#remember(message);
     if (this.#subscribers.size > 0) {
@@ -354,7 +358,7 @@ class FellBehind extends Error {
  */
 export function copyTask(task: Task, historyLength: number | undefined, answer?: string): Task {
   const history = historyLength === undefined ? [...task.history] : historyLength === 0 ? [] : task.history.slice(-historyLength);
-  const artifacts = answer === undefined ? [...task.artifacts] : [responseArtifact(answer)];
+  const artifacts = answer === undefined ? [...task.artifacts] : [responseArtifact([textPart(answer)])];
   return { id: task.id, contextId: task.contextId, status: task.status, artifacts, history, metadata: task.metadata };
 }
 
@@ -366,21 +370,22 @@ export function copyTask(task: Task, historyLength: number | undefined, answer?:
  */
 const NO_STRINGS = Object.freeze([]) as unknown as string[];
 
-function responseArtifact(text: string): Artifact {
-  return { artifactId: RESPONSE_ARTIFACT, name: RESPONSE_ARTIFACT, description: '', parts: [textPart(text)], metadata: undefined, extensions: NO_STRINGS };
+function responseArtifact(parts: Part[]): Artifact {
+  return { artifactId: RESPONSE_ARTIFACT, name: RESPONSE_ARTIFACT, description: '', parts, metadata: undefined, extensions: NO_STRINGS };
 }
 
 export function textPart(text: string): Part {
-  return { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined };
+  // In the order the SDK's decoder gives a caller's parts: one shape for every part a task holds.
+  return { content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' };
 }
 
-function agentMessage(text: string, task: Task): Message {
+function agentMessage(parts: Part[], task: Task): Message {
   return {
-    messageId: crypto.randomUUID(),
+    messageId: randomUuid(),
     contextId: task.contextId,
     taskId: task.id,
     role: Role.ROLE_AGENT,
-    parts: [textPart(text)],
+    parts,
     metadata: undefined,
     extensions: NO_STRINGS,
     referenceTaskIds: NO_STRINGS,

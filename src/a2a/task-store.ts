@@ -10,6 +10,7 @@
  */
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
 import type { Task, TaskState } from '@a2a-js/sdk';
+import { compositeKey } from '../util/flat.ts';
 import { OwnedMap, type OwnedMapLimits } from '../util/owned-map.ts';
 import type { TaskRun } from './task-run.ts';
 
@@ -60,8 +61,6 @@ export interface TaskPage {
   nextPageToken: string;
   totalSize: number;
 }
-
-const SEP = '\u0000';
 
 /**
  * A ListTasks page holds tasks up to this weight (at least one, whatever it weighs): `pageSize` alone
@@ -149,7 +148,7 @@ export function newTaskRecord(scope: TaskScope, task: Task, weight: number): Tas
 
 /** The same id under another tenant or owner is another task. */
 function keyOf(scope: TaskScope, id: string): string {
-  return `${scope.owner}${SEP}${scope.tenant}${SEP}${id}`;
+  return compositeKey(scope.owner, scope.tenant, id);
 }
 
 function timestampOf(record: TaskRecord): string {

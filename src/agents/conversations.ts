@@ -5,6 +5,7 @@
  * (oldest messages go first). Turns of one conversation run one at a time, so two messages sent at
  * once to the same context both see a consistent history.
  */
+import { compositeKey } from '../util/flat.ts';
 import { OwnedMap, type OwnedMapLimits } from '../util/owned-map.ts';
 import { textBytes } from '../util/weigh.ts';
 import type { ChatMessage } from './ports.ts';
@@ -36,7 +37,6 @@ export interface ConversationAddress {
 
 /** What a message costs to keep beyond its text: its object and its place in the array. */
 const MESSAGE_OVERHEAD = 64;
-const SEP = '\u0000';
 
 /**
  * A turn's hold on its conversation: the history it starts from, where it records its exchange,
@@ -101,7 +101,7 @@ export class Conversations {
 }
 
 function keyOf({ owner, tenant, agent, contextId }: ConversationAddress): string {
-  return `${owner}${SEP}${tenant}${SEP}${agent}${SEP}${contextId}`;
+  return compositeKey(owner, tenant, agent, contextId);
 }
 
 /** Queues in `waiting` until the turn before hands over (the turn is then this one's), or rejects when `signal` aborts. */

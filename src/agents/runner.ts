@@ -13,6 +13,7 @@
 import type { Caller } from '../auth/caller.ts';
 import { SECRET_NAME, type Credential } from '../auth/credentials.ts';
 import { clip } from '../util/clip.ts';
+import { flat } from '../util/flat.ts';
 import { redact } from '../util/redact.ts';
 import type { AgentSet, AgentSpec } from './agent-set.ts';
 import type { Conversations } from './conversations.ts';
@@ -129,7 +130,7 @@ export class AgentRunner {
           messages.push({ role: 'tool', toolCallId: call.id, content: result });
         }
       }
-      conversation?.record(user, { role: 'assistant', content: answer });
+      conversation?.record(user, { role: 'assistant', content: flat(answer) });
     } finally {
       await tools?.close();
       conversation?.release();

@@ -10,6 +10,7 @@ import type { ServerCallContext } from '@a2a-js/sdk/server';
 import { TURN_ENDED, type TurnEnded } from '../a2a/request-handler.ts';
 import type { Caller } from '../auth/caller.ts';
 import { log } from '../util/log.ts';
+import { randomUuid } from '../util/uuid.ts';
 import type { Metrics } from './metrics.ts';
 import { presetHeader } from './middleware.ts';
 
@@ -44,7 +45,7 @@ export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler
   return async function observed(c, next) {
     const started = performance.now();
     const inbound = c.req.header('x-request-id');
-    const requestId = inbound && REQUEST_ID.test(inbound) ? inbound : crypto.randomUUID();
+    const requestId = inbound && REQUEST_ID.test(inbound) ? inbound : randomUuid();
     c.set('requestId', requestId);
     presetHeader(c, 'X-Request-Id', requestId);
     await next();
