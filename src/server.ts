@@ -144,7 +144,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     runner,
     limits: { ...(authOn ? {} : { maxRunningPerCaller: Infinity, maxWatchingPerCaller: Infinity }), ...options.handlerLimits },
     onTurnEnd: (ended) => {
-      metrics.tasks.inc({ state: ended.state });
+      metrics.countTaskEnd(ended.state);
       if (!ended.reportedByRequest) log.info('task turn ended', { ...ended, reportedByRequest: undefined });
     },
   });

@@ -55,7 +55,7 @@ export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler
     const route = answered !== '/*' ? answered : bindingOf(c.req.path);
     const status = c.res.status;
     const turn = c.get('turn');
-    metrics?.requests.inc({ route, status });
+    metrics?.countRequest(route, status);
     log.info('request', {
       requestId,
       method: c.req.method,
@@ -67,7 +67,12 @@ export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler
       ms: Math.round((performance.now() - started) * 10) / 10,
       caller: c.get('caller')?.id || undefined,
       taskId: c.get('taskId') ?? turn?.taskId,
-      ...(turn && { agent: turn.agent, model: turn.model, state: turn.state, toolCalls: turn.toolCalls, turnMs: turn.ms }),
+      // Written out rather than spread from the turn: every request line then has one shape.
+      agent: turn?.agent,
+      model: turn?.model,
+      state: turn?.state,
+      toolCalls: turn?.toolCalls,
+      turnMs: turn?.ms,
     });
   };
 }
