@@ -26,6 +26,7 @@ import { mcpTools, toolListingCache, type McpLimits } from './hf/mcp.ts';
 import { buildHttpApp } from './http/app.ts';
 import { clientAddress, isLoopback } from './http/client-address.ts';
 import { Metrics } from './http/metrics.ts';
+import { answerInTurn } from './http/pipelining.ts';
 import { cutStalledWriters } from './http/stalled-writers.ts';
 import { pageAccess } from './web/access.ts';
 import { registerWebRoutes } from './web/routes.ts';
@@ -237,7 +238,8 @@ function listen(
   return new Promise((resolve, reject) => {
     const server = serve(
       {
-        fetch,
+        // One answer built or held per connection at a time, however many requests it pipelines.
+        fetch: answerInTurn(fetch),
         hostname: config.host,
         port: config.port,
         // A client must send its whole request within the timeout; the check runs this often.
