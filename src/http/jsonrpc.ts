@@ -15,7 +15,7 @@ import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER 
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, checkTenant, parseJson } from '../a2a/validate.ts';
 import { clip } from '../util/clip.ts';
-import { isJsonContentType } from './middleware.ts';
+import { isJsonContentType, requestHeader } from './middleware.ts';
 import { rpcAnswer, rpcError, rpcErrorEnvelope, rpcErrorResponse, rpcFailure, type RpcError, type RpcId } from './errors.ts';
 import { reportTurn, type ObservedEnv } from './observe.ts';
 import { sseError, sseResponse, watchForClientGone } from './sse.ts';
@@ -54,6 +54,9 @@ const PUSH_METHODS = new Set([
   'tasks/pushNotificationConfig/delete',
 ]);
 const STREAMING = new Set(['SendStreamingMessage', 'SubscribeToTask', 'message/stream', 'tasks/resubscribe']);
+const VERSION = A2A_VERSION_HEADER.toLowerCase();
+const EXTENSIONS = HTTP_EXTENSION_HEADER.toLowerCase();
+const LEGACY_EXTENSIONS = LEGACY_HTTP_EXTENSION_HEADER.toLowerCase();
 
 export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCard) {
   const v1 = new JsonRpcTransportHandler(requestHandler);
@@ -93,8 +96,8 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
 
     const context = new ServerCallContext({
       user: c.get('caller'),
-      requestedVersion: c.req.header(A2A_VERSION_HEADER),
-      requestedExtensions: Extensions.parseServiceParameter((legacy && c.req.header(LEGACY_HTTP_EXTENSION_HEADER)) || c.req.header(HTTP_EXTENSION_HEADER)),
+      requestedVersion: requestHeader(c, VERSION),
+      requestedExtensions: Extensions.parseServiceParameter((legacy && requestHeader(c, LEGACY_EXTENSIONS)) || requestHeader(c, EXTENSIONS)),
     });
     const streaming = STREAMING.has(method);
     try {

@@ -35,6 +35,21 @@ export function presetHeader(c: Context, name: string, value: string): void {
 }
 
 /**
+ * A request header as Node parsed it (`lowerName` in lower case), read from Node's own headers where
+ * there are some: the adapter's c.req.header checks and lowercases the name and checks the value
+ * again on every call, and a blocking send reads several. Node has already joined repeated values
+ * with ", ", as the adapter does for these: use it for such headers only, not for those the adapter
+ * joins from the raw lines itself (Authorization, Content-Type, Content-Length, where Node keeps
+ * the first).
+ */
+export function requestHeader(c: Context, lowerName: string): string | undefined {
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
+  if (!incoming) return c.req.header(lowerName);
+  const value = incoming.headers[lowerName];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
  * Security headers, and CORS for any origin: the credential is an explicit header, never an ambient
  * cookie, so a page on another site gains nothing it could not do with its own fetch. Preflights are
  * answered here, before authentication, because browsers send them without credentials. No
@@ -53,7 +68,7 @@ export function edgeHeaders(): MiddlewareHandler {
     const method = c.req.method;
     const readable = method === 'GET' || method === 'HEAD';
     if (readable) presetHeader(c, 'Referrer-Policy', 'no-referrer');
-    if (!readable && !c.req.header('origin')) return next();
+    if (!readable && !requestHeader(c, 'origin')) return next();
     presetHeader(c, 'Access-Control-Allow-Origin', '*');
     if (method === 'OPTIONS' && c.req.header('access-control-request-method')) {
       return c.body(null, 204, {

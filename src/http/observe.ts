@@ -12,7 +12,7 @@ import type { Caller } from '../auth/caller.ts';
 import { log } from '../util/log.ts';
 import { randomUuid } from '../util/uuid.ts';
 import type { Metrics } from './metrics.ts';
-import { presetHeader } from './middleware.ts';
+import { presetHeader, requestHeader } from './middleware.ts';
 
 /** What the layers after this one tell it about a request, for the log line. */
 export type ObservedEnv = {
@@ -44,7 +44,7 @@ function bindingOf(path: string): string {
 export function observeRequests(metrics: Metrics | undefined): MiddlewareHandler<ObservedEnv> {
   return async function observed(c, next) {
     const started = performance.now();
-    const inbound = c.req.header('x-request-id');
+    const inbound = requestHeader(c, 'x-request-id');
     const requestId = inbound && REQUEST_ID.test(inbound) ? inbound : randomUuid();
     c.set('requestId', requestId);
     presetHeader(c, 'X-Request-Id', requestId);
