@@ -87,11 +87,9 @@ export class AgentRunner {
       }
 
       const user: ChatMessage = { role: 'user', content: turn.text };
-      const messages: ChatMessage[] = [
-        ...(agent.instruction ? [{ role: 'system' as const, content: agent.instruction }] : []),
-        ...(conversation?.history ?? []),
-        user,
-      ];
+      const messages: ChatMessage[] = agent.instruction ? [{ role: 'system', content: agent.instruction }] : [];
+      if (conversation) for (const message of conversation.history) messages.push(message);
+      messages.push(user);
       const model = this.#models.get(agent.name)!;
       let answer = '';
       for (let round = 0; ; round++) {
@@ -132,7 +130,7 @@ export class AgentRunner {
       }
       conversation?.record(user, { role: 'assistant', content: flat(answer) });
     } finally {
-      await tools?.close();
+      if (tools) await tools.close();
       conversation?.release();
     }
   }
