@@ -54,7 +54,7 @@ export interface ServerOptions {
   mcpFetch?: typeof fetch;
   /** Milliseconds a client has to send a whole request, headers and body (default 30 s). */
   requestTimeoutMs?: number;
-  /** Milliseconds a connection may hold answer bytes its client takes none of before it is cut (default 30 s; src/http/stalled-writers.ts). */
+  /** Milliseconds a connection may hold answer bytes its client takes none of before it is cut (its default is in src/http/stalled-writers.ts). */
   writeStallMs?: number;
 }
 

@@ -229,6 +229,9 @@ test(`past ${MAX_WAITING} requests waiting on one connection, the rest are refus
     assert.ok(statuses.slice(served).every((status) => status === 429), `statuses: ${statuses.join(' ')}`);
     const refusal = answers[served]!;
     assert.equal(refusal.headers['retry-after'], '1');
+    // The headers every answer carries, though the app never saw the request.
+    assert.equal(refusal.headers['x-content-type-options'], 'nosniff');
+    assert.match(String(refusal.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(JSON.parse(refusal.body.toString('utf8')).error.status, 'RESOURCE_EXHAUSTED');
     client.write(get('/healthz'));
     const [again] = await readAnswers(client, 1);

@@ -8,10 +8,10 @@
  * the params' shape and limits (src/a2a/validate.ts), and Server-Sent Events for streaming methods.
  */
 import type { Context } from 'hono';
-import { A2A_VERSION_HEADER, Extensions, HTTP_EXTENSION_HEADER, type AgentCard } from '@a2a-js/sdk';
+import { Extensions, type AgentCard } from '@a2a-js/sdk';
 import { A2A_ERROR_CODE, PushNotificationNotSupportedError } from '@a2a-js/sdk/errors';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
-import { isLegacyJsonRpcMethod, isV1JsonRpcMethod, LEGACY_HTTP_EXTENSION_HEADER } from '@a2a-js/sdk/compat/v0_3';
+import { isLegacyJsonRpcMethod, isV1JsonRpcMethod } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { checkGetParams, checkListParams, checkSendParams, checkTaskIdParams, checkTenant, parseJson } from '../a2a/validate.ts';
 import { clip } from '../util/clip.ts';
@@ -54,9 +54,6 @@ const PUSH_METHODS = new Set([
   'tasks/pushNotificationConfig/delete',
 ]);
 const STREAMING = new Set(['SendStreamingMessage', 'SubscribeToTask', 'message/stream', 'tasks/resubscribe']);
-const VERSION = A2A_VERSION_HEADER.toLowerCase();
-const EXTENSIONS = HTTP_EXTENSION_HEADER.toLowerCase();
-const LEGACY_EXTENSIONS = LEGACY_HTTP_EXTENSION_HEADER.toLowerCase();
 
 export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCard) {
   const v1 = new JsonRpcTransportHandler(requestHandler);
@@ -96,8 +93,8 @@ export function jsonRpcEndpoint(requestHandler: A2ARequestHandler, card: AgentCa
 
     const context = new ServerCallContext({
       user: c.get('caller'),
-      requestedVersion: requestHeader(c, VERSION),
-      requestedExtensions: Extensions.parseServiceParameter((legacy && requestHeader(c, LEGACY_EXTENSIONS)) || requestHeader(c, EXTENSIONS)),
+      requestedVersion: requestHeader(c, 'a2a-version'),
+      requestedExtensions: Extensions.parseServiceParameter((legacy && requestHeader(c, 'x-a2a-extensions')) || requestHeader(c, 'a2a-extensions')),
     });
     const streaming = STREAMING.has(method);
     try {

@@ -34,6 +34,9 @@ export function presetHeader(c: Context, name: string, value: string): void {
   else c.header(name, value);
 }
 
+/** The request headers requestHeader reads: ones that Node and the adapter both join the same way. */
+export type NodeJoinedHeader = 'x-request-id' | 'origin' | 'access-control-request-method' | 'a2a-version' | 'a2a-extensions' | 'x-a2a-extensions';
+
 /**
  * A request header as Node parsed it (`lowerName` in lower case), read from Node's own headers where
  * there are some: the adapter's c.req.header checks and lowercases the name and checks the value
@@ -42,7 +45,7 @@ export function presetHeader(c: Context, name: string, value: string): void {
  * joins from the raw lines itself (Authorization, Content-Type, Content-Length, where Node keeps
  * the first).
  */
-export function requestHeader(c: Context, lowerName: string): string | undefined {
+export function requestHeader(c: Context, lowerName: NodeJoinedHeader): string | undefined {
   const incoming = (c.env as NodeBindings | undefined)?.incoming;
   if (!incoming) return c.req.header(lowerName);
   const value = incoming.headers[lowerName];
@@ -70,7 +73,7 @@ export function edgeHeaders(): MiddlewareHandler {
     if (readable) presetHeader(c, 'Referrer-Policy', 'no-referrer');
     if (!readable && !requestHeader(c, 'origin')) return next();
     presetHeader(c, 'Access-Control-Allow-Origin', '*');
-    if (method === 'OPTIONS' && c.req.header('access-control-request-method')) {
+    if (method === 'OPTIONS' && requestHeader(c, 'access-control-request-method')) {
       return c.body(null, 204, {
         'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
         'Access-Control-Allow-Headers': ALLOW_HEADERS,

@@ -21,8 +21,8 @@
  * take more or 16 KiB of queued answers wait, and a waiting request has no answer yet: measured
  * with no bound, 98,000 tiny requests pipelined behind a blocking send to a slow model were all
  * parsed and held, 447 MB of heap. So past MAX_WAITING waiting on one connection, a request is
- * answered 429 at once without reaching the app (no request log line, no X-Request-Id; one warning
- * per connection); those small answers do queue up, so Node's own flood guard stops reading the
+ * answered 429 at once without reaching the app (no request log line or count, no CORS headers; one
+ * warning per connection); those small answers do queue up, so Node's own flood guard stops reading the
  * connection once 16 KiB of them wait. Measured: the same flood held 6 MB.
  *
  * When the connection closes, Node destroys every request still queued on it ('close' on each; the
@@ -43,6 +43,7 @@ import type { Socket } from 'node:net';
 import type { Http2Bindings, HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { log } from '../util/log.ts';
+import { randomUuid } from '../util/uuid.ts';
 
 /** Requests that may wait on one connection for the answers before theirs; more are refused with 429. */
 export const MAX_WAITING = 32;
@@ -78,11 +79,14 @@ export function answerInTurn(fetch: Fetch): Fetch {
     if (incoming.destroyed) return RESPONSE_ALREADY_SENT;
     const ahead = waiting.get(socket) ?? 0;
     if (ahead >= MAX_WAITING) {
+      // Refused before the app, with the headers every answer carries; the warning names the first
+      // refusal's id, so the client's report of it can be found.
+      const requestId = randomUuid();
       if (!refused.has(socket)) {
         refused.add(socket);
-        log.warn('pipelined requests refused: too many waiting on one connection', { waiting: ahead });
+        log.warn('pipelined requests refused: too many waiting on one connection', { requestId, waiting: ahead });
       }
-      return new Response(REFUSAL, { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '1' } });
+      return new Response(REFUSAL, { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '1', 'X-Content-Type-Options': 'nosniff', 'X-Request-Id': requestId } });
     }
     waiting.set(socket, ahead + 1);
     return new Promise<boolean>((resolve) => {

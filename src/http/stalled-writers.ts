@@ -39,6 +39,8 @@ interface Progress {
   inKernel: string | undefined;
   /** Scans in a row that found it where it was. */
   still: number;
+  /** When it was last seen to move (epoch ms). */
+  movedAt: number;
 }
 
 /** The private fields of a net.Socket read here (Node 20; absent ones read as undefined and compare equal). */
@@ -67,21 +69,26 @@ export function cutStalledWriters(server: Server, options: StalledWriterOptions 
       else if (progress) connections.set(socket, undefined);
     }
     if (queued.length === 0) return;
-    const kernel = kernelSendQueues();
+    const kernel = kernelSendQueues(new Set(queued.map((socket) => socket.localPort)));
+    const scannedAt = Date.now();
     for (const socket of queued) {
       const now: Progress = {
         dispatched: socket._bytesDispatched,
         inLibuv: socket._handle?.writeQueueSize,
-        inKernel: kernel?.get(connectionKey(socket.localPort, socket.remotePort)),
+        inKernel: reported(kernel?.get(connectionKey(socket.localPort, socket.remotePort))),
         still: 0,
+        movedAt: scannedAt,
       };
       const before = connections.get(socket);
-      if (before && before.dispatched === now.dispatched && before.inLibuv === now.inLibuv && before.inKernel === now.inKernel) now.still = before.still + 1;
+      if (before && before.dispatched === now.dispatched && before.inLibuv === now.inLibuv && before.inKernel === now.inKernel) {
+        now.still = before.still + 1;
+        now.movedAt = before.movedAt;
+      }
       if (now.still < SCANS_PER_STALL) {
         connections.set(socket, now);
         continue;
       }
-      log.warn('connection cut: its client stopped taking its answer', { queuedBytes: socket.writableLength, stalledMs: now.still * scanMs });
+      log.warn('connection cut: its client stopped taking its answer', { queuedBytes: socket.writableLength, stalledMs: scannedAt - now.movedAt });
       connections.delete(socket);
       socket.destroy();
     }
@@ -105,17 +112,37 @@ export function cutStalledWriters(server: Server, options: StalledWriterOptions 
  * a large answer may be cut.
  */
 
+/**
+ * The kernel's queue of a connection with bytes waiting in Node, or undefined when it says nothing.
+ * On Linux such a connection has a full send buffer, so a queue of 0 means a kernel that does not
+ * report it (gVisor, which Cloud Run's first generation and GKE Sandbox use, always prints 0): there
+ * only Node's signals count, as without /proc.
+ */
+function reported(queue: string | undefined): string | undefined {
+  if (queue === undefined || !/^[0,]+$/.test(queue)) return queue;
+  if (!reportedZero) log.warn('the kernel reports no send queues (/proc/net/tcp): a slow reader of a large answer may be cut as stalled');
+  reportedZero = true;
+  return undefined;
+}
+
 /** Whether /proc/net/tcp could be read last time; not asked again once it could not. */
 let procReadable = true;
+/** Whether a send queue read as 0 has been logged (once per process). */
+let reportedZero = false;
 
 /**
- * The kernel's send queue of every TCP connection on this host (network namespace), by local and
+ * The kernel's send queue of the TCP connections on `localPorts` (this server's), by local and
  * remote port. Two peers that use the same port towards the same local port share a key and both
  * their queues: either one moving counts as progress, which can delay a cut, never cause one.
+ *
+ * The table lists every socket of the host's network namespace, so rows of other ports are passed
+ * over before they are split.
  */
-function kernelSendQueues(): Map<string, string> | undefined {
+function kernelSendQueues(localPorts: ReadonlySet<number | undefined>): Map<string, string> | undefined {
   if (!procReadable) return undefined;
   const queues = new Map<string, string>();
+  // Local addresses end in ":PORT" in four upper-case hex digits, then a space.
+  const portTags = [...localPorts].filter((port) => port !== undefined).map((port) => `:${port.toString(16).toUpperCase().padStart(4, '0')} `);
   let readAny = false;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let table: string;
@@ -127,6 +154,7 @@ function kernelSendQueues(): Map<string, string> | undefined {
     readAny = true;
     // Rows: "sl local_address rem_address st tx_queue:rx_queue ...", addresses as HEXADDR:HEXPORT.
     for (const row of table.split('\n').slice(1)) {
+      if (!portTags.some((tag) => row.includes(tag))) continue;
       const [, local, remote, , txRx] = row.trim().split(/\s+/, 5);
       if (!local || !remote || !txRx) continue;
       const key = connectionKey(parseInt(local.slice(local.lastIndexOf(':') + 1), 16), parseInt(remote.slice(remote.lastIndexOf(':') + 1), 16));
