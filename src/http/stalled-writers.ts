@@ -63,27 +63,29 @@ export function cutStalledWriters(server: Server, options: StalledWriterOptions 
   });
 
   const scan = () => {
-    const queued: SocketInternals[] = [];
-    for (const [socket, progress] of connections) {
-      if (socket.writableLength > 0) queued.push(socket);
-      else if (progress) connections.set(socket, undefined);
-    }
-    if (queued.length === 0) return;
-    const kernel = kernelSendQueues(new Set(queued.map((socket) => socket.localPort)));
     const scannedAt = Date.now();
-    for (const socket of queued) {
-      const now: Progress = {
-        dispatched: socket._bytesDispatched,
-        inLibuv: socket._handle?.writeQueueSize,
-        inKernel: reported(kernel?.get(connectionKey(socket.localPort, socket.remotePort))),
-        still: 0,
-        movedAt: scannedAt,
-      };
-      const before = connections.get(socket);
-      if (before && before.dispatched === now.dispatched && before.inLibuv === now.inLibuv && before.inKernel === now.inKernel) {
-        now.still = before.still + 1;
-        now.movedAt = before.movedAt;
+    /** Connections with bytes queued whose Node and libuv counters stood still since the last scan. */
+    const still: SocketInternals[] = [];
+    for (const [socket, before] of connections) {
+      if (socket.writableLength === 0) {
+        if (before) connections.set(socket, undefined);
+        continue;
       }
+      const internals = socket as SocketInternals;
+      const dispatched = internals._bytesDispatched;
+      const inLibuv = internals._handle?.writeQueueSize;
+      if (before && before.dispatched === dispatched && before.inLibuv === inLibuv) still.push(internals);
+      else connections.set(socket, { dispatched, inLibuv, inKernel: undefined, still: 0, movedAt: scannedAt });
+    }
+    if (still.length === 0) return;
+    // Only for those is the kernel asked whether their client took anything (see below).
+    const kernel = kernelSendQueues(new Set(still.map((socket) => socket.localPort)));
+    for (const socket of still) {
+      const before = connections.get(socket)!;
+      const inKernel = reported(kernel?.get(connectionKey(socket.localPort, socket.remotePort)));
+      // Moved only when both scans know the kernel's queue: the first scan to ask counts as still.
+      const moved = before.inKernel !== undefined && inKernel !== undefined && inKernel !== before.inKernel;
+      const now: Progress = moved ? { ...before, inKernel, still: 0, movedAt: scannedAt } : { ...before, inKernel, still: before.still + 1 };
       if (now.still < SCANS_PER_STALL) {
         connections.set(socket, now);
         continue;
